@@ -1,0 +1,62 @@
+"""Typed configuration of an assignment and of the sandbox it is graded in.
+
+Each assignment may override these defaults in ``assignments/NAME/grading/config.toml``
+(never released to students).  Every key has a description and a default;
+``grader config-help`` is not needed: read the ``help`` of each field here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+
+def _field(default, help: str):
+    if isinstance(default, list):
+        return dataclasses.field(default_factory=lambda: list(default), metadata={"help": help})
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+@dataclasses.dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits for one student process (the notebook program and its calls)."""
+
+    memory_mb: int = _field(2048, "memory cap of the student process tree (cgroup, else RSS watchdog)")
+    cpu_seconds: int = _field(300, "CPU time the student process may use in all (RLIMIT_CPU)")
+    program_timeout_s: float = _field(60.0, "wall time to execute the rebuilt notebook program")
+    max_processes: int = _field(512, "processes and threads in the sandbox (RLIMIT_NPROC)")
+    max_file_mb: int = _field(64, "largest file the student process may write, output log included")
+    max_open_files: int = _field(256, "open file descriptors (RLIMIT_NOFILE)")
+    restarts: int = _field(2, "how often a crashed or timed-out student process is restarted")
+
+
+@dataclasses.dataclass(frozen=True)
+class AssignmentConfig:
+    """How one assignment is graded."""
+
+    seed: int = _field(0, "seed of the hidden inputs; set a secret one in grading/config.toml")
+    forbidden_modules: list = _field(
+        ["tensorflow", "keras", "scipy", "torch", "jax", "jaxlib", "cv2", "sklearn"],
+        "modules the student code may not import (hidden inside the sandbox)",
+    )
+    needs_gpu: bool = _field(False, "grade on a GPU worker when the cluster has one")
+    limits: SandboxLimits = dataclasses.field(default_factory=SandboxLimits,
+                                              metadata={"help": "sandbox limits, the [limits] table"})
+
+    @classmethod
+    def load(cls, path: Path) -> "AssignmentConfig":
+        """Read ``path`` (TOML) if it exists, rejecting unknown keys by name."""
+        if not path.exists():
+            return cls()
+        data = tomllib.loads(path.read_text())
+        limits = _build(SandboxLimits, data.pop("limits", {}), f"{path} [limits]")
+        return _build(cls, {**data, "limits": limits}, str(path))
+
+
+def _build(kind, data: dict, where: str):
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return kind(**data)

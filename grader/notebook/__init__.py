@@ -1,0 +1,1 @@
+"""Reading nbgrader notebooks: cell roles, the rebuilt program, submissions made from code."""
