@@ -1,0 +1,143 @@
+"""The orchestrator: find submissions, schedule grading jobs on Dask, store results and grades.
+
+It never runs student code: workers run :func:`grader.grade.grade`, which starts
+the sandbox. What comes back is validated JSON, written atomically under
+``autograded/STUDENT/NAME/result.json`` and then recorded in the gradebook.
+Re-running skips notebooks whose hash already has a result, so a batch killed
+at any point and re-run ends with the same grades.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+from typing import Callable, Iterator
+
+from tqdm import tqdm
+
+from grader import gradebook, paths, results
+from grader.assignment import Assignment
+from grader.grade import GradingJob, grade
+from grader.notebook.submission import sha256
+
+
+@dataclasses.dataclass
+class BatchSummary:
+    """What a batch did, small enough to keep for any class size."""
+
+    graded: int = 0
+    ungradable: int = 0
+    errors: list[str] = dataclasses.field(default_factory=list)
+    skipped: int = 0
+    rows: list[tuple[str, str, float, float, str]] = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def find_jobs(course: Path, assignment: Assignment, *, confined: bool) -> Iterator[GradingJob]:
+    """One job per student folder under ``submitted/``; odd folders become ungradable jobs."""
+    submitted = course / "submitted"
+    if not submitted.is_dir():
+        return
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        folder = student_dir / assignment.name
+        if not folder.is_dir():
+            continue
+        notebook = paths.submitted_notebook(course, student_dir.name, assignment.name)
+        yield GradingJob(student=student_dir.name, assignment=assignment.name, notebook=str(notebook),
+                         assignments_root=str(assignment.root.parent), confined=confined,
+                         problem=_folder_problem(folder, notebook))
+
+
+def _folder_problem(folder: Path, notebook: Path) -> str:
+    others = sorted(p.name for p in folder.glob("*.ipynb") if p != notebook)
+    if notebook.is_symlink():
+        return f"{notebook.name} is a symbolic link, not a notebook file"
+    if not notebook.is_file():
+        found = f" (found {', '.join(others)})" if others else ""
+        return f"no {notebook.name} in the submission{found}: submit the notebook under its released name"
+    if others:
+        return f"the submission holds several notebooks ({notebook.name}, {', '.join(others)}): submit only {notebook.name}"
+    return ""
+
+
+def _is_current(course: Path, job: GradingJob) -> bool:
+    stored = results.read(paths.autograded_dir(course, job.student, job.assignment) / results.RESULT_FILE)
+    if stored is None or stored["status"] == "error":
+        return False
+    path = Path(job.notebook)
+    digest = sha256(path) if path.is_file() and not path.is_symlink() else ""
+    return stored.get("notebook_sha256") == digest and bool(digest)
+
+
+def store(course: Path, result: dict, job: GradingJob) -> None:
+    """Write the result atomically and keep a copy of the graded notebook beside it (nbgrader's layout)."""
+    folder = paths.autograded_dir(course, job.student, job.assignment)
+    results.write_atomic(folder / results.RESULT_FILE, result)
+    notebook = Path(job.notebook)
+    if result["status"] == "graded" and notebook.is_file() and not notebook.is_symlink():
+        shutil.copyfile(notebook, folder / notebook.name)
+
+
+def _error_result(job: GradingJob, assignment: Assignment, reason: str) -> dict:
+    return results.new_result(job.student, job.assignment, "error", reason, max_score=assignment.max_score)
+
+
+def autograde(course: Path, assignment: Assignment, *, client_factory: Callable, force: bool = False,
+              confined: bool = True, db_url: str | None = None, progress: bool = True) -> BatchSummary:
+    """Grade every submission of ``assignment`` in ``course``; see the module docstring."""
+    course = course.resolve()
+    db_url = db_url or gradebook.course_db_url(course)
+    summary = BatchSummary()
+    jobs = list(find_jobs(course, assignment, confined=confined))
+    todo = [job for job in jobs if force or not _is_current(course, job)]
+    summary.skipped = len(jobs) - len(todo)
+    _sync_gradebook(course, assignment, db_url, [j for j in jobs if j not in todo])
+    if todo:
+        with client_factory() as client:
+            futures = {client.submit(grade, job, key=f"grade-{job.assignment}-{job.student}-{os.urandom(4).hex()}",
+                                     pure=False, retries=1, resources=_resources(assignment, client)): job
+                       for job in todo}
+            from distributed import as_completed
+
+            bar = tqdm(total=len(todo), desc=f"grading {assignment.name}", unit="nb", disable=not progress)
+            for future in as_completed(futures):
+                job = futures.pop(future)
+                _finish(course, assignment, db_url, job, future, summary)
+                bar.update()
+            bar.close()
+    return summary
+
+
+def _resources(assignment: Assignment, client) -> dict | None:
+    if not assignment.config.needs_gpu:
+        return None
+    workers = client.scheduler_info().get("workers", {}).values()
+    return {"GPU": 1} if any(w.get("resources", {}).get("GPU") for w in workers) else None
+
+
+def _finish(course, assignment, db_url, job, future, summary: BatchSummary) -> None:
+    try:
+        result = results.validate(future.result())
+    except Exception as error:  # the harness failed even after the retry: loud, never silent
+        result = _error_result(job, assignment, f"{type(error).__name__}: {error}")
+    store(course, result, job)
+    if result["status"] == "error":
+        summary.errors.append(f"{job.student}: {result['reason']}")
+    else:
+        gradebook.record(db_url, assignment, [result])
+        summary.graded += result["status"] == "graded"
+        summary.ungradable += result["status"] == "ungradable"
+    summary.rows.append((job.student, result["status"], result["score"], result["max_score"], result["reason"]))
+
+
+def _sync_gradebook(course: Path, assignment: Assignment, db_url: str, jobs: list[GradingJob]) -> None:
+    """Re-record results a previous batch stored (it may have died before the gradebook write)."""
+    stored = [results.read(paths.autograded_dir(course, j.student, j.assignment) / results.RESULT_FILE) for j in jobs]
+    stored = [r for r in stored if r is not None and r["status"] != "error"]
+    if stored:
+        gradebook.record(db_url, assignment, stored)

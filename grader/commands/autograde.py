@@ -1,0 +1,46 @@
+"""Grade every submission of an assignment in a course directory.
+
+Reads ``COURSE/submitted/STUDENT/NAME/NAME.ipynb``, grades each one in the
+sandbox against the hidden checks, writes ``COURSE/autograded/STUDENT/NAME/result.json``
+and the scores into the nbgrader gradebook (``COURSE/gradebook.db`` unless --db).
+Already graded notebooks (same sha256) are skipped unless --force.
+Exit status 0 when every submission got a result (graded or ungradable).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from grader.assignment import Assignment
+from grader.autograde import autograde
+from grader.cluster import client_factory
+from grader.commands.common import add_course_argument, print_table, require_sandbox
+
+HELP = "grade all submissions of an assignment (sandboxed, hidden checks, gradebook)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("name", help="assignment name, e.g. conv2d")
+    add_course_argument(parser)
+    parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
+    parser.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, tcp://HOST:8786")
+    parser.add_argument("--force", action="store_true", help="regrade notebooks that already have a result")
+    parser.add_argument("--db", default=None, help="gradebook database URL (default: sqlite COURSE/gradebook.db)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run student code unconfined (only where bubblewrap cannot work; recorded in every result)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+
+
+def run(args) -> int:
+    assignment = Assignment.find(args.name)
+    confined = require_sandbox(args.unsafe_no_sandbox)
+    summary = autograde(Path(args.course), assignment, force=args.force, confined=confined, db_url=args.db,
+                        client_factory=client_factory(args.workers, args.scheduler), progress=not args.quiet)
+    if not args.quiet:
+        print_table(sorted(summary.rows))
+    print(f"{assignment.name}: {summary.graded} graded, {summary.ungradable} ungradable, "
+          f"{len(summary.errors)} errors, {summary.skipped} unchanged (skipped)")
+    for line in summary.errors:
+        print(f"error: {line}", file=sys.stderr)
+    return 0 if summary.ok else 1

@@ -1,0 +1,32 @@
+"""Arguments and output shared by several subcommands."""
+
+from __future__ import annotations
+
+import sys
+
+from grader.sandbox.bwrap import SandboxUnavailable, probe
+
+
+def add_course_argument(parser) -> None:
+    parser.add_argument("--course", default=".", help="nbgrader course directory (default: current directory)")
+
+
+def require_sandbox(unsafe: bool) -> bool:
+    """True when the sandbox works; exits with the fix when it does not and ``unsafe`` is off."""
+    try:
+        probe()
+        return True
+    except SandboxUnavailable as problem:
+        if not unsafe:
+            sys.exit(f"error: {problem}")
+        print(f"WARNING: grading WITHOUT a sandbox: {problem}", file=sys.stderr)
+        return False
+
+
+def print_table(rows: list[tuple]) -> None:
+    """student | status | score | reason, aligned for a terminal."""
+    header = ("student", "status", "score", "reason")
+    lines = [(s, status, f"{score:g}/{total:g}", reason[:70]) for s, status, score, total, reason in rows]
+    widths = [max(len(str(r[i])) for r in [header, *lines]) for i in range(3)]
+    for row in [header, *lines]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row[:3], widths)) + "  " + row[3])

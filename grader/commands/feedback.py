@@ -1,0 +1,25 @@
+"""Write one HTML feedback page per graded student: scores, each check's outcome and message.
+
+Pages go to COURSE/feedback/STUDENT/NAME/NAME.html. They never contain hidden
+test code or hidden inputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.commands.common import add_course_argument
+from grader.feedback import write_feedback
+
+HELP = "write per-student HTML feedback from the results"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("name", help="assignment name, e.g. conv2d")
+    add_course_argument(parser)
+
+
+def run(args) -> int:
+    pages = write_feedback(Path(args.course), args.name)
+    print(f"{args.name}: wrote {len(pages)} feedback page(s) under {Path(args.course) / 'feedback'}")
+    return 0

@@ -1,0 +1,37 @@
+"""Prove an assignment is ready to release.
+
+Grades, through the same sandbox and hidden checks as real submissions: the
+instructor's solution (must score full marks), the released stub (must score
+0), and every known-wrong variant in grading/variants/ (each must lose points
+on the checks it names in its '# targets:' line). Also checks that the checks'
+points add up to each graded cell's points. Exit status 0 only if all hold.
+"""
+
+from __future__ import annotations
+
+from grader.assignment import Assignment
+from grader.commands.common import require_sandbox
+from grader.gate import run_gate
+
+HELP = "solution = full marks, stub = 0, each known-wrong variant loses points"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("name", help="assignment name, e.g. conv2d")
+    parser.add_argument("--workers", type=int, default=None, help="parallel gradings (default: CPU count)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true", help="run without bubblewrap")
+
+
+def run(args) -> int:
+    assignment = Assignment.find(args.name)
+    problems, lines = run_gate(assignment, confined=require_sandbox(args.unsafe_no_sandbox), workers=args.workers)
+    for problem in problems:
+        print(f"FAIL  {problem}")
+    width = max(len(line.student) for line in lines)
+    for line in lines:
+        mark = "ok  " if line.ok else "FAIL"
+        print(f"{mark}  {line.student.ljust(width)}  {line.score:g}/{line.max_score:g}  "
+              f"expected {line.expected}" + (f"  -- {line.problem}" if line.problem else ""))
+    passed = not problems and all(line.ok for line in lines)
+    print(f"gate {args.name}: {'PASSED' if passed else 'FAILED'}")
+    return 0 if passed else 1

@@ -1,0 +1,81 @@
+"""Grade one submission: the checker process's whole job, run on a Dask worker.
+
+It reads the notebook defensively, rebuilds the program from the source
+notebook, starts the student process in the sandbox, runs the hidden checks
+and returns a result document. It never writes the gradebook: the orchestrator does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from grader.assignment import Assignment
+from grader.checks.run import run_checks
+from grader.notebook.rebuild import rebuild
+from grader.notebook.submission import Ungradable, read_submission, sha256
+from grader.results import new_result
+from grader.sandbox.errors import StudentFailure
+from grader.sandbox.process import StudentProcess
+
+
+@dataclasses.dataclass(frozen=True)
+class GradingJob:
+    """Everything a worker needs to grade one (student, assignment) pair: plain paths and names."""
+
+    student: str
+    assignment: str
+    notebook: str
+    assignments_root: str
+    confined: bool = True
+    workdir: str | None = None
+    submitted_at: str | None = None
+    problem: str = ""
+
+
+def _empty_cells(assignment: Assignment) -> dict:
+    return {key: {"score": 0.0, "max_score": points} for key, points in assignment.grade_cells.items()}
+
+
+def grade(job: GradingJob) -> dict:
+    """The result document of ``job``: graded, or ungradable with the reason."""
+    start = time.perf_counter()
+    assignment = Assignment.find(job.assignment, Path(job.assignments_root))
+    base = {"max_score": assignment.max_score, "cells": _empty_cells(assignment),
+            "submitted_at": job.submitted_at, "sandbox": {"confined": job.confined}}
+    path = Path(job.notebook)
+    digest = sha256(path) if path.is_file() and not path.is_symlink() else ""
+    try:
+        if job.problem:
+            raise Ungradable(job.problem)
+        program = rebuild(assignment.source, read_submission(path))
+    except Ungradable as reason:
+        return new_result(job.student, job.assignment, "ungradable", str(reason), notebook_sha256=digest,
+                          timings={"total_s": round(time.perf_counter() - start, 3)}, **base)
+    config = assignment.config
+    workdir = Path(job.workdir) if job.workdir else None
+    with StudentProcess(program, config.forbidden_modules, config.limits,
+                        confined=job.confined, workdir=workdir) as process:
+        try:
+            process.start()
+        except StudentFailure:
+            pass  # each check reports how the program failed
+        checks = run_checks(assignment.checks, process, config.seed)
+        visible = [_visible_outcome(c) for c in process.cells if c.get("kind") == "test"]
+        base["sandbox"]["memory_cap"] = process.memory_cap_kind
+        student_seconds = process.student_seconds
+    for check in checks:
+        base["cells"][check["cell"]]["score"] += check["score"]
+    return new_result(
+        job.student, job.assignment, "graded", notebook_sha256=digest, checks=checks,
+        score=sum(c["score"] for c in checks), visible_tests=visible,
+        timings={"total_s": round(time.perf_counter() - start, 3), "student_s": round(student_seconds, 3)},
+        **base,
+    )
+
+
+def _visible_outcome(cell: dict) -> dict:
+    """A visible test cell's outcome as the runner reported it (informational, never scored)."""
+    return {"cell": str(cell.get("id", "")), "passed": cell.get("ok") is True,
+            "error": f"{cell.get('error', '')}: {cell.get('message', '')}"[:300] if not cell.get("ok") else ""}

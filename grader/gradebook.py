@@ -1,0 +1,174 @@
+"""Scores into nbgrader's gradebook, so formgrader, manual grading and ``nbgrader export`` keep working.
+
+Only ``Grade.auto_score`` is ever written for a student; ``manual_score`` (a TA's
+grade) is never touched, and nbgrader's ``Grade.score`` prefers it.  Every write
+is idempotent: recording the same result again leaves the same state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
+from nbgrader import utils as nbutils
+
+from grader.assignment import Assignment
+
+
+class GradebookError(RuntimeError):
+    """The gradebook can not take these scores (e.g. the notebook changed after submissions)."""
+
+
+def course_db_url(course: Path) -> str:
+    """The SQLAlchemy URL of the course's ``gradebook.db`` (nbgrader's default location)."""
+    return f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+
+
+def put_alembic_on_path() -> None:
+    """Let nbgrader find ``alembic`` (it shells out to it when it creates a gradebook).
+
+    Run from a venv that is not activated, the interpreter's ``bin/`` is not on
+    ``PATH`` and nbgrader fails with ``FileNotFoundError: 'alembic'``.
+    """
+    bindir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[0] != bindir:
+        os.environ["PATH"] = bindir + os.pathsep + path if path else bindir
+
+
+@contextlib.contextmanager
+def open_gradebook(db_url: str) -> Iterator[Gradebook]:
+    """nbgrader's ``Gradebook`` at ``db_url`` (created if missing), closed on exit."""
+    put_alembic_on_path()
+    with Gradebook(db_url) as gb:
+        yield gb
+
+
+def ensure_assignment(gb: Gradebook, assignment: Assignment) -> None:
+    """Create or update the assignment, its notebook and its cells as ``nbgrader generate_assignment`` would.
+
+    Grade, solution and source cells are stored like nbgrader's ``SaveCells``
+    (sources and checksums of the student version).  Changing the set of cells
+    of a notebook that already has submissions is refused, as nbgrader does.
+    """
+    name = assignment.name
+    wanted = _cells(assignment)
+    gb.update_or_create_assignment(name)
+    try:
+        notebook = gb.find_notebook(name, name)
+    except MissingEntry:
+        notebook = None
+    if notebook is not None and _stored_cells(notebook) != {kind: set(cells) for kind, cells in wanted.items()}:
+        if notebook.submissions:
+            raise GradebookError(f"the cells of {name}.ipynb changed but the gradebook already holds "
+                                 f"{len(notebook.submissions)} submission(s) of it; nbgrader can not re-map them")
+        gb.remove_notebook(name, name)
+        notebook = None
+    if notebook is None:
+        kernelspec = assignment.source.metadata.get("kernelspec", {})
+        gb.add_notebook(name, name, kernelspec=json.dumps(kernelspec))
+    for cell_id, info in wanted["grade"].items():
+        gb.update_or_create_grade_cell(cell_id, name, name, **info)
+    for cell_id in wanted["solution"]:
+        gb.update_or_create_solution_cell(cell_id, name, name)
+    for cell_id, info in wanted["source"].items():
+        gb.update_or_create_source_cell(cell_id, name, name, **info)
+
+
+def _cells(assignment: Assignment) -> dict[str, dict[str, dict]]:
+    """What nbgrader's SaveCells stores, computed from the student version of the source."""
+    nb, resources = copy.deepcopy(assignment.source), {}
+    for preprocessor in (LockCells(), ClearSolutions(), ClearOutput(), ComputeChecksums()):
+        nb, resources = preprocessor.preprocess(nb, resources)
+    cells: dict[str, dict[str, dict]] = {"grade": {}, "solution": {}, "source": {}}
+    for cell in nb.cells:
+        cell_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if nbutils.is_grade(cell):
+            cells["grade"][cell_id] = {"max_score": float(cell.metadata.nbgrader["points"]),
+                                       "cell_type": cell.cell_type}
+        if nbutils.is_solution(cell):
+            cells["solution"][cell_id] = {}
+        if nbutils.is_grade(cell) or nbutils.is_solution(cell) or nbutils.is_locked(cell):
+            cells["source"][cell_id] = {"cell_type": cell.cell_type, "locked": nbutils.is_locked(cell),
+                                        "source": cell.source,
+                                        "checksum": cell.metadata.nbgrader.get("checksum")}
+    return cells
+
+
+def _stored_cells(notebook) -> dict[str, set[str]]:
+    return {"grade": {c.name for c in notebook.grade_cells},
+            "solution": {c.name for c in notebook.solution_cells},
+            "source": {c.name for c in notebook.source_cells}}
+
+
+def record(db_url: str, assignment: Assignment, results: list[dict]) -> None:
+    """Write the auto scores of grading results into the gradebook at ``db_url``.
+
+    ``graded`` results score each grade cell from ``result["cells"]``;
+    ``ungradable`` ones score 0 on every cell; ``error`` ones write nothing.
+    Only ``auto_score`` is set: a TA's ``manual_score`` survives, and the grade is
+    flagged for review (as nbgrader's autograder does) when the auto score under it changes.
+    """
+    writes = [_auto_scores(assignment, result) for result in results if result.get("status") != "error"]
+    name = assignment.name
+    with open_gradebook(db_url) as gb:
+        ensure_assignment(gb, assignment)
+        for student, submitted_at, auto in writes:
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(name, student, **({"timestamp": submitted_at} if submitted_at else {}))
+            for cell_id, score in auto.items():
+                grade = gb.find_grade(cell_id, name, name, student)
+                if grade.manual_score is None:
+                    grade.needs_manual_grade = False
+                elif grade.auto_score != score:
+                    grade.needs_manual_grade = True
+                grade.auto_score = score
+            gb.db.commit()
+
+
+def _auto_scores(assignment: Assignment, result: dict) -> tuple[str, str | None, dict[str, float]]:
+    """(student, submitted_at, auto score per grade cell) of one result; raises ValueError on a malformed one."""
+    student = result.get("student")
+    if not isinstance(student, str) or not student:
+        raise ValueError(f"result without a student id: {result!r:.200}")
+    if result.get("assignment") != assignment.name:
+        raise ValueError(f"result of {student} is for {result.get('assignment')!r}, not {assignment.name!r}")
+    status = result.get("status")
+    if status == "ungradable":
+        return student, result.get("submitted_at"), {cell_id: 0.0 for cell_id in assignment.grade_cells}
+    if status != "graded":
+        raise ValueError(f"result of {student} has unknown status {status!r}")
+    cells = result.get("cells", {})
+    missing = [cell_id for cell_id in assignment.grade_cells if cell_id not in cells]
+    if missing:
+        raise ValueError(f"graded result of {student} has no score for cell(s) {', '.join(missing)}")
+    return student, result.get("submitted_at"), {
+        cell_id: float(cells[cell_id]["score"]) for cell_id in assignment.grade_cells}
+
+
+def scores(db_url: str, assignment_name: str) -> dict[str, dict]:
+    """Per student with a submission: ``{"cells": {grade_id: score}, "score": total, "max_score": ...}``.
+
+    A cell's score is nbgrader's ``Grade.score`` (the manual score if set, else the
+    auto score, plus extra credit); the total is what ``nbgrader export`` reports
+    (the submission's score less any late penalty, never below 0).
+    """
+    with open_gradebook(db_url) as gb:
+        try:
+            assignment = gb.find_assignment(assignment_name)
+        except MissingEntry:
+            return {}
+        out = {}
+        for submission in assignment.submissions:
+            cells = {grade.name: float(grade.score) for notebook in submission.notebooks for grade in notebook.grades}
+            total = max(0.0, float(submission.score) - float(submission.late_submission_penalty or 0.0))
+            out[submission.student.id] = {"cells": cells, "score": total,
+                                          "max_score": float(assignment.max_score)}
+        return out

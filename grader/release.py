@@ -1,0 +1,174 @@
+"""Build the student version ``release/NAME/`` of ``assignments/NAME/`` with nbgrader's generate_assignment.
+
+nbgrader runs on a throwaway copy of the assignment folder without ``grading/``
+(and with ``grading`` in ``CourseDirectory.ignore`` too) and a throwaway
+gradebook, so neither the hidden checks nor the course's gradebook can be
+touched.  Cells without ids get deterministic ones, so a rebuild is
+byte-identical and ``stale_files`` can compare it with the committed release.
+"""
+
+from __future__ import annotations
+
+import ast
+import filecmp
+import io
+import json
+import logging
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from nbgrader.converters import GenerateAssignment
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from grader import paths
+from grader.assignment import Assignment
+from grader.config import AssignmentConfig
+from grader.gradebook import put_alembic_on_path
+
+HIDDEN_DIR = "grading"
+HIDDEN_FILES = ("checks.py", "config.toml")
+
+
+class ReleaseError(RuntimeError):
+    """nbgrader could not build the student version."""
+
+
+class LeakError(ReleaseError):
+    """The student version would reveal hidden grading material."""
+
+
+def assignment_names(assignments: Path | None = None) -> list[str]:
+    """Names of the assignments under ``assignments`` (folders holding ``NAME/NAME.ipynb``), sorted."""
+    root = assignments or paths.assignments_root()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def release(assignment: Assignment, release_root: Path | None = None) -> Path:
+    """Build ``release_root/NAME/`` (default ``release/NAME``), replacing what was there; returns it."""
+    dest = (release_root or paths.release_root()) / assignment.name
+    with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
+        built = _build(assignment, Path(tmp))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(built, dest)
+    return dest
+
+
+def stale_files(assignment: Assignment, release_root: Path | None = None) -> list[str]:
+    """How the committed ``release_root/NAME/`` differs from a fresh build; empty when up to date."""
+    committed = (release_root or paths.release_root()) / assignment.name
+    with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
+        built = _build(assignment, Path(tmp))
+        fresh, old = _files(built), _files(committed)
+        problems = [f"missing: {name}" for name in sorted(fresh - old)]
+        problems += [f"extra: {name}" for name in sorted(old - fresh)]
+        problems += [f"changed: {name}" for name in sorted(fresh & old)
+                     if not filecmp.cmp(built / name, committed / name, shallow=False)]
+    return problems
+
+
+def assert_no_leak(release_dir: Path, assignment: Assignment) -> None:
+    """Raise :class:`LeakError` if ``release_dir`` holds or quotes hidden grading material.
+
+    Refused: any path with a ``grading`` component, any ``checks.py`` or
+    ``config.toml``, a notebook mentioning a function defined in
+    ``grading/checks.py`` or the secret seed of ``grading/config.toml``.
+    """
+    problems = []
+    for name in sorted(_files(release_dir)):
+        parts = Path(name).parts
+        if HIDDEN_DIR in parts or parts[-1] in HIDDEN_FILES:
+            problems.append(f"{name} is hidden grading material")
+    secrets = [rf"\b{re.escape(n)}\b" for n in _hidden_function_names(assignment)]
+    seed = _secret_seed(assignment)
+    if seed is not None:
+        secrets.append(rf"\b{seed}\b")
+    for notebook in sorted(release_dir.rglob("*.ipynb")):
+        text = notebook.read_text(encoding="utf-8")
+        problems += [f"{notebook.relative_to(release_dir)} contains the hidden {pattern[2:-2]!r}"
+                     for pattern in secrets if re.search(pattern, text)]
+    if problems:
+        raise LeakError(f"refusing to release {assignment.name}: " + "; ".join(problems))
+
+
+def _build(assignment: Assignment, workdir: Path) -> Path:
+    """Run generate_assignment on a clean copy in ``workdir``; returns the checked ``workdir/release/NAME``."""
+    name = assignment.name
+    source = workdir / "source" / name
+    shutil.copytree(assignment.root, source, ignore=shutil.ignore_patterns(HIDDEN_DIR, ".ipynb_checkpoints",
+                                                                           "__pycache__", "*.pyc"))
+    for notebook in source.glob("*.ipynb"):
+        _give_cells_stable_ids(notebook)
+    config = Config()
+    config.CourseDirectory.root = str(workdir)
+    config.CourseDirectory.assignment_id = name
+    config.CourseDirectory.db_url = f"sqlite:///{workdir / 'throwaway-gradebook.db'}"
+    config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", HIDDEN_DIR]
+    config.GenerateAssignment.force = True
+    log, messages = _capturing_logger(name)
+    put_alembic_on_path()
+    converter = GenerateAssignment(coursedir=CourseDirectory(config=config, log=log), config=config, log=log)
+    try:
+        converter.start()
+    except Exception as error:
+        raise ReleaseError(f"nbgrader generate_assignment failed for {name}: {error}\n{messages.getvalue()}") from error
+    built = workdir / "release" / name
+    if not (built / f"{name}.ipynb").is_file():
+        raise ReleaseError(f"nbgrader wrote no {name}.ipynb for {name}:\n{messages.getvalue()}")
+    assert_no_leak(built, assignment)
+    return built
+
+
+def _give_cells_stable_ids(notebook: Path) -> None:
+    """Give id-less cells of an nbformat >= 4.5 notebook fixed ids (nbformat would pick random ones)."""
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+    if (data.get("nbformat"), data.get("nbformat_minor", 0)) < (4, 5):
+        return
+    cells = data.get("cells", [])
+    used = {cell["id"] for cell in cells if "id" in cell}
+    missing = [(index, cell) for index, cell in enumerate(cells) if "id" not in cell]
+    for index, cell in missing:
+        candidate = f"cell-{index}"
+        while candidate in used:
+            candidate += "x"
+        cell["id"] = candidate
+        used.add(candidate)
+    if missing:
+        notebook.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _capturing_logger(name: str) -> tuple[logging.Logger, io.StringIO]:
+    """A private logger that keeps nbgrader's messages for the error report instead of printing them."""
+    messages = io.StringIO()
+    log = logging.getLogger(f"grader.release.nbgrader.{name}")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    log.handlers[:] = [logging.StreamHandler(messages)]
+    return log, messages
+
+
+def _files(root: Path) -> set[str]:
+    """Paths of the regular files under ``root``, relative, POSIX style."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} if root.is_dir() else set()
+
+
+def _hidden_function_names(assignment: Assignment) -> set[str]:
+    checks = assignment.grading_dir / "checks.py"
+    if not checks.is_file():
+        return set()
+    tree = ast.parse(checks.read_text(encoding="utf-8"), filename=str(checks))
+    return {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def _secret_seed(assignment: Assignment) -> int | None:
+    """The seed of ``grading/config.toml`` when it sets one other than the (public) default."""
+    if not (assignment.grading_dir / "config.toml").is_file():
+        return None
+    seed = assignment.config.seed
+    return None if seed == AssignmentConfig().seed else seed

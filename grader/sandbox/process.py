@@ -1,0 +1,282 @@
+"""The checker's handle on one sandboxed student process.
+
+:class:`StudentProcess` writes the rebuilt program into a private scratch
+directory, starts the runner inside bubblewrap under resource limits, and turns
+``call("conv2d", x, w, b)`` into a request line plus ``.npy`` files. Replies are
+validated here: arrays are loaded with ``allow_pickle=False`` from files the
+checker named itself, and anything malformed counts as a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from grader.config import SandboxLimits
+from grader.sandbox import bwrap
+from grader.sandbox.errors import (
+    StudentCodeError,
+    StudentCrashed,
+    StudentMissing,
+    StudentTimeout,
+    StudentUnavailable,
+)
+from grader.sandbox.memory import MemoryCap, memory_cap
+
+MAX_REPLY_BYTES = 1 << 20
+SANDBOX_ENV = {
+    "HOME": "/scratch/home",
+    "TMPDIR": "/scratch/tmp",
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "PYTHONHASHSEED": "0",
+}
+
+
+def _rlimits(limits: SandboxLimits) -> dict[str, int]:
+    return {
+        "RLIMIT_CPU": int(limits.cpu_seconds),
+        "RLIMIT_FSIZE": int(limits.max_file_mb) << 20,
+        "RLIMIT_NOFILE": int(limits.max_open_files),
+        "RLIMIT_NPROC": int(limits.max_processes),
+    }
+
+
+class StudentProcess:
+    """A student program running in the sandbox, restarted on demand after a crash.
+
+    ``cells`` holds each cell's outcome from the last start; ``student_seconds``
+    the time the student code itself reported (program cells plus calls).
+    """
+
+    def __init__(self, cells: list[dict], forbidden: list[str], limits: SandboxLimits,
+                 *, confined: bool = True, workdir: Path | None = None):
+        self.limits = limits
+        self.confined = confined
+        self.forbidden = list(forbidden)
+        self.scratch = Path(tempfile.mkdtemp(prefix="grader-job-", dir=workdir))
+        self.scratch.chmod(0o777)
+        self._program = {"cells": cells, "rlimits": _rlimits(limits)}
+        self._proc: subprocess.Popen | None = None
+        self._cap: MemoryCap | None = None
+        self._buffer = b""
+        self._calls = 0
+        self._starts = 0
+        self._start_failure: Exception | None = None
+        self.cells: list[dict] = []
+        self.student_seconds = 0.0
+        self.memory_cap_kind = "none"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _argv(self) -> list[str]:
+        program = self.scratch / "program.json"
+        if self.confined:
+            return bwrap.command(self.scratch, self.forbidden, SANDBOX_ENV)
+        return [sys.executable, "-I", "-B", str(bwrap.RUNNER), str(program)]
+
+    def start(self) -> None:
+        """Run the notebook program; raises if it crashes or times out before it is ready."""
+        if self._start_failure is not None:
+            raise type(self._start_failure)(f"the notebook program could not run: {self._start_failure}")
+        if self._starts > self.limits.restarts:
+            raise StudentUnavailable("gave up after the student process failed "
+                                     f"{self._starts} times")
+        self._starts += 1
+        for folder in ("home", "tmp"):
+            (self.scratch / folder).mkdir(exist_ok=True, mode=0o777)
+        (self.scratch / "program.json").write_text(json.dumps(self._program))
+        self._cap = memory_cap(int(self.limits.memory_mb) << 20)
+        self.memory_cap_kind = self._cap.kind
+        env = SANDBOX_ENV if self.confined else {**SANDBOX_ENV, "PATH": os.environ.get("PATH", "")}
+        self._proc = subprocess.Popen(
+            self._cap.wrap(self._argv()), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, cwd=self.scratch, env=env, start_new_session=True,
+        )
+        self._cap.watch(self._proc.pid)
+        self._buffer = b""
+        try:
+            ready = self._read_reply(self.limits.program_timeout_s, "running the notebook program")
+        except (StudentCrashed, StudentTimeout) as failure:
+            self._start_failure = failure
+            raise
+        if ready.get("ready") is not True or not isinstance(ready.get("cells"), list):
+            self._start_failure = StudentCrashed("the student process sent a malformed start message")
+            self.kill()
+            raise self._start_failure
+        self.cells = ready["cells"]
+        self.student_seconds += sum(float(c.get("seconds", 0)) for c in self.cells if isinstance(c, dict))
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def kill(self) -> None:
+        """Kill the whole process tree (process group, pid namespace, cgroup)."""
+        if self._proc is not None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._proc.wait()
+            for stream in (self._proc.stdin, self._proc.stdout):
+                stream.close()
+        if self._cap is not None:
+            self._cap.close()
+        self._proc = None
+        self._cap = None
+
+    def close(self) -> None:
+        """Kill the process and delete the scratch directory: nothing of the job is left."""
+        self.kill()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self) -> "StudentProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def call(self, name: str, args: tuple, kwargs: dict, timeout: float) -> tuple[object, list[int]]:
+        """Call the student's ``name(*args, **kwargs)``; returns (result, mutated argument indices)."""
+        if not self.alive():
+            self.start()
+        self._calls += 1
+        request = {"op": "call", "name": name, "out": f"out-{self._calls}.npy",
+                   "args": [self._encode(a, f"{i}") for i, a in enumerate(args)],
+                   "kwargs": {k: self._encode(v, k) for k, v in kwargs.items()}}
+        self._send(request)
+        reply = self._read_reply(timeout, f"calling {name}")
+        self.student_seconds += _number(reply.get("seconds"))
+        mutated = [i for i in reply.get("mutated", []) if isinstance(i, int)]
+        if reply.get("ok") is True:
+            return self._decode(reply.get("result"), request["out"]), mutated
+        detail = _student_error(reply)
+        if reply.get("missing"):
+            raise StudentMissing(f"{name} is not defined{self._cell_errors()}")
+        raise StudentCodeError(f"{name} raised {detail}")
+
+    def _encode(self, value, tag: str) -> dict:
+        if isinstance(value, np.ndarray):
+            relative = f"in-{self._calls}-{tag}.npy"
+            np.save(self.scratch / relative, value, allow_pickle=False)
+            return {"npy": relative}
+        json.dumps(value)
+        return {"json": value}
+
+    def _decode(self, result, expected_name: str):
+        if not isinstance(result, dict):
+            raise StudentCrashed("the student process sent a malformed reply")
+        if "json" in result:
+            value = result["json"]
+            if isinstance(value, list) and all(type(v) in (int, float, bool) for v in value):
+                return tuple(value)
+            if type(value) in (int, float, bool):
+                return value
+            raise StudentCrashed("the student process sent a malformed value")
+        if result.get("npy") != expected_name:
+            raise StudentCrashed("the student process named a result file it was not given")
+        return _load_array(self.scratch / expected_name)
+
+    def _cell_errors(self) -> str:
+        failed = [c for c in self.cells if isinstance(c, dict) and c.get("kind") == "solution" and not c.get("ok")]
+        if not failed:
+            return ""
+        first = failed[0]
+        return f": your solution cell {first.get('id')!r} raised {_student_error(first)}"
+
+    # -- pipe -----------------------------------------------------------------------------
+
+    def _send(self, request: dict) -> None:
+        try:
+            self._proc.stdin.write((json.dumps(request) + "\n").encode())
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the process is gone; reading the reply reports how it ended
+
+    def _read_reply(self, timeout: float, doing: str) -> dict:
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._proc.stdout, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    self.kill()
+                    raise StudentTimeout(f"timed out after {timeout:g} s while {doing}")
+                chunk = os.read(self._proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise self._crash(doing)
+                self._buffer += chunk
+                if len(self._buffer) > MAX_REPLY_BYTES:
+                    self.kill()
+                    raise StudentCrashed("the student process flooded the reply channel")
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            self.kill()
+            raise StudentCrashed("the student process sent a malformed reply") from None
+        if not isinstance(reply, dict):
+            self.kill()
+            raise StudentCrashed("the student process sent a malformed reply")
+        return reply
+
+    def _crash(self, doing: str) -> StudentCrashed:
+        status = self._proc.wait()
+        over_memory = self._cap.exceeded()
+        self.kill()
+        if over_memory:
+            return StudentCrashed(f"killed while {doing}: memory limit of {self.limits.memory_mb} MiB exceeded")
+        if status == -signal.SIGKILL or status == 128 + signal.SIGKILL:
+            return StudentCrashed(f"killed while {doing} (out of memory or CPU time)")
+        if status in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+            return StudentCrashed(f"CPU time limit of {self.limits.cpu_seconds} s exceeded while {doing}")
+        return StudentCrashed(f"the student process ended (exit status {status}) while {doing}")
+
+
+def _number(value) -> float:
+    return float(value) if type(value) in (int, float) else 0.0
+
+
+def _student_error(reply: dict) -> str:
+    text = f"{str(reply.get('error', 'an error'))[:80]}"
+    if reply.get("message"):
+        text += f": {str(reply['message'])[:300]}"
+    if reply.get("where"):
+        text += f" ({str(reply['where'])[:80]})"
+    return text
+
+
+def _load_array(path: Path) -> np.ndarray:
+    """Load a result file the student wrote: a regular file, no links, no pickles, numbers only."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        raise StudentCrashed("the student process did not write its result file") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not os.path.isfile(path) or os.fstat(handle.fileno()).st_size > (1 << 30):
+            raise StudentCrashed("the student's result file is not a plain file")
+        try:
+            array = np.load(handle, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            raise StudentCrashed(f"the student's result is not a valid .npy array ({error})") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+        raise StudentCrashed("the student's result is not an array of numbers")
+    return array
+

@@ -1,0 +1,132 @@
+"""The sandboxed student process: calls, confinement, limits, and that nothing is left behind."""
+
+import time
+
+import numpy as np
+import psutil
+import pytest
+
+from grader.config import SandboxLimits
+from grader.paths import project_root
+from grader.sandbox.errors import StudentCodeError, StudentCrashed, StudentMissing, StudentTimeout
+from grader.sandbox.process import StudentProcess
+
+LIMITS = SandboxLimits(memory_mb=300, program_timeout_s=20, restarts=1)
+
+
+def program(solution: str) -> list[dict]:
+    return [{"id": "imports", "kind": "locked", "source": "import numpy as np\n"},
+            {"id": "impl", "kind": "solution", "source": solution}]
+
+
+def started(solution: str, **limits) -> StudentProcess:
+    process = StudentProcess(program(solution), ["tensorflow", "keras"],
+                             SandboxLimits(**{**LIMITS.__dict__, **limits}))
+    process.start()
+    return process
+
+
+def test_call_returns_plain_array_and_output_goes_to_the_log():
+    with started("def double(x):\n    print('noise on stdout')\n    return x * 2\n") as p:
+        result, mutated = p.call("double", (np.arange(3.0),), {}, timeout=10)
+        assert type(result) is np.ndarray and result.tolist() == [0.0, 2.0, 4.0]
+        assert mutated == []
+        assert "noise on stdout" in (p.scratch / "output.log").read_text()
+
+
+def test_in_place_modification_is_reported():
+    with started("def scale(x):\n    x *= 2\n    return x\n") as p:
+        _, mutated = p.call("scale", (np.ones(3),), {}, timeout=10)
+        assert mutated == [0]
+
+
+def test_always_equal_object_is_refused():
+    code = "class Eq:\n    def __eq__(self, o): return True\n\ndef f(x):\n    return Eq()\n"
+    with started(code) as p, pytest.raises(StudentCodeError, match="expected an array of numbers"):
+        p.call("f", (np.ones(2),), {}, timeout=10)
+
+
+def test_ndarray_subclass_comes_back_as_plain_ndarray():
+    code = ("class Liar(np.ndarray):\n    def __eq__(self, o): return True\n\n"
+            "def f(x):\n    return np.zeros(3).view(Liar)\n")
+    with started(code) as p:
+        result, _ = p.call("f", (np.ones(2),), {}, timeout=10)
+        assert type(result) is np.ndarray and not np.array_equal(result, np.ones(3))
+
+
+def test_missing_function_names_the_failing_solution_cell():
+    with started("raise ValueError('broken cell')\ndef f(x):\n    return x\n") as p:
+        with pytest.raises(StudentMissing, match="broken cell"):
+            p.call("f", (np.ones(2),), {}, timeout=10)
+
+
+def test_exit_in_the_program_is_a_crash_every_time():
+    process = StudentProcess(program("import os\nos._exit(0)\n"), [], LIMITS)
+    with process:
+        with pytest.raises(StudentCrashed):
+            process.start()
+        with pytest.raises(StudentCrashed, match="could not run"):
+            process.call("f", (), {}, timeout=5)
+
+
+def test_infinite_loop_times_out_and_the_next_call_gets_a_fresh_process():
+    with started("def spin(x):\n    while True:\n        pass\n\ndef ok(x):\n    return x\n") as p:
+        started_at = time.monotonic()
+        with pytest.raises(StudentTimeout):
+            p.call("spin", (np.ones(1),), {}, timeout=1)
+        assert time.monotonic() - started_at < 5
+        result, _ = p.call("ok", (np.ones(1),), {}, timeout=10)
+        assert result.tolist() == [1.0]
+
+
+def test_memory_bomb_is_killed_by_the_cap():
+    with started("def bomb(x):\n    return np.ones((1 << 30,), dtype=np.uint8) + 1\n", memory_mb=200) as p:
+        with pytest.raises(StudentCrashed, match="memory|killed"):
+            p.call("bomb", (np.ones(1),), {}, timeout=20)
+
+
+def test_no_network_no_hidden_paths_no_trusted_packages(tmp_path):
+    root = project_root()
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("other students' grades")
+    probe = f"""
+import os, socket
+def probes(x):
+    found = []
+    for path in [{str(root / 'assignments/conv2d/grading')!r}, {str(root / 'reference')!r}, {str(secret)!r}, '/etc/shadow']:
+        found.append(os.path.exists(path))
+    for name in ['reference', 'grader']:
+        try:
+            __import__(name)
+            found.append(True)
+        except ImportError:
+            found.append(False)
+    try:
+        socket.create_connection(('127.0.0.1', 22), timeout=1)
+        found.append(True)
+    except OSError:
+        found.append(False)
+    found.append(os.getuid() == 0)
+    return np.array(found)
+"""
+    with started(probe) as p:
+        result, _ = p.call("probes", (np.ones(1),), {}, timeout=20)
+        assert not result.any(), result
+
+
+def test_forbidden_module_refuses_import_with_a_reason():
+    with started("def f(x):\n    import tensorflow\n    return x\n") as p:
+        with pytest.raises(StudentCodeError, match="not available in this assignment"):
+            p.call("f", (np.ones(1),), {}, timeout=20)
+
+
+def test_nothing_is_left_after_close():
+    process = started("import subprocess\nchild = subprocess.Popen(['sleep', '300'])\ndef f(x):\n    return x\n")
+    scratch = process.scratch
+    pid = process._proc.pid
+    children = psutil.Process(pid).children(recursive=True)
+    assert children
+    process.close()
+    assert not scratch.exists()
+    time.sleep(0.2)
+    assert not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children)
