@@ -1,9 +1,10 @@
 """Build the student version ``release/NAME/`` of ``assignments/NAME/`` with nbgrader's generate_assignment.
 
 nbgrader runs on a throwaway copy of the assignment folder without ``grading/``
-(and with ``grading`` in ``CourseDirectory.ignore`` too) and a throwaway
-gradebook, so neither the hidden checks nor the course's gradebook can be
-touched.  Cells without ids get deterministic ones, so a rebuild is
+(and with ``grading`` in ``CourseDirectory.ignore`` too) with its database
+steps switched off (``nbgrader generate_assignment --no-db``; the gradebook
+URL points into the throwaway folder anyway), so neither the hidden checks nor
+the course's gradebook can be touched.  Cells without ids get deterministic ones, so a rebuild is
 byte-identical and ``stale_files`` can compare it with the committed release.
 """
 
@@ -26,7 +27,6 @@ from traitlets.config import Config
 from grader import paths
 from grader.assignment import Assignment
 from grader.config import AssignmentConfig
-from grader.gradebook import put_alembic_on_path
 
 HIDDEN_DIR = "grading"
 HIDDEN_FILES = ("checks.py", "config.toml")
@@ -109,10 +109,11 @@ def _build(assignment: Assignment, workdir: Path) -> Path:
     config.CourseDirectory.root = str(workdir)
     config.CourseDirectory.assignment_id = name
     config.CourseDirectory.db_url = f"sqlite:///{workdir / 'throwaway-gradebook.db'}"
+    config.GenerateAssignment.no_database = True
+    config.SaveCells.enabled = False
     config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", HIDDEN_DIR]
     config.GenerateAssignment.force = True
     log, messages = _capturing_logger(name)
-    put_alembic_on_path()
     converter = GenerateAssignment(coursedir=CourseDirectory(config=config, log=log), config=config, log=log)
     try:
         converter.start()

@@ -146,3 +146,9 @@ def test_release_command_check_and_fix(toy, tmp_path, capsys):
     assert main(args + ["--check"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "toy: up to date"
     assert main(args + ["nope"]) == 1
+
+
+def test_release_needs_no_gradebook(toy, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no alembic: creating a gradebook would fail
+    release(toy, tmp_path / "release")
+    assert not list(tmp_path.rglob("*.db"))

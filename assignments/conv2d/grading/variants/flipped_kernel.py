@@ -1,0 +1,26 @@
+# variant: true convolution as in signal processing: the kernel is flipped (w[::-1, ::-1]); conv2d built on it
+# targets: correlate2d_lecture_example, correlate2d_does_not_flip_kernel, correlate2d_edge_cases, conv2d_lecture_example, conv2d_sums_over_input_channels, conv2d_adds_bias_per_filter, conv2d_multichannel_random, conv2d_edge_cases
+# %% correlate2d_impl
+def correlate2d(x, w):
+    x = np.asarray(x, dtype=np.float64)
+    # the textbook definition of convolution: flip the kernel first
+    w = np.asarray(w, dtype=np.float64)[::-1, ::-1]
+    U, V = w.shape
+    H, W = x.shape
+    y = np.zeros((H - U + 1, W - V + 1))
+    for i in range(H - U + 1):
+        for j in range(W - V + 1):
+            y[i, j] = np.sum(x[i:i + U, j:j + V] * w)
+    return y
+
+# %% conv2d_impl
+def conv2d(x, w, b):
+    N, H, W, P = x.shape
+    U, V, _, Q = w.shape
+    y = np.zeros((N, H - U + 1, W - V + 1, Q))
+    for n in range(N):
+        for q in range(Q):
+            for p in range(P):
+                y[n, :, :, q] += correlate2d(x[n, :, :, p], w[:, :, p, q])
+            y[n, :, :, q] += b[q]
+    return y
