@@ -96,21 +96,25 @@ def autograde(course: Path, assignment: Assignment, *, client_factory: Callable,
     jobs = list(find_jobs(course, assignment, confined=confined))
     todo = [job for job in jobs if force or not _is_current(course, job)]
     summary.skipped = len(jobs) - len(todo)
-    _sync_gradebook(course, assignment, db_url, [j for j in jobs if j not in todo])
-    if todo:
-        with client_factory() as client:
-            futures = {client.submit(grade, job, key=f"grade-{job.assignment}-{job.student}-{os.urandom(4).hex()}",
-                                     pure=False, retries=1, resources=_resources(assignment, client)): job
-                       for job in todo}
-            from distributed import as_completed
-
-            bar = tqdm(total=len(todo), desc=f"grading {assignment.name}", unit="nb", disable=not progress)
-            for future in as_completed(futures):
-                job = futures.pop(future)
-                _finish(course, assignment, db_url, job, future, summary)
-                bar.update()
-            bar.close()
+    with gradebook.GradebookWriter(db_url, assignment) as book:
+        _sync_gradebook(course, book, [j for j in jobs if j not in todo])
+        if todo:
+            _run(course, assignment, book, todo, client_factory, summary, progress)
     return summary
+
+
+def _run(course, assignment, book, todo, client_factory, summary, progress) -> None:
+    """Submit the jobs to Dask and finish each as it completes."""
+    from distributed import as_completed
+
+    with client_factory() as client:
+        futures = {client.submit(grade, job, key=f"grade-{job.assignment}-{job.student}-{os.urandom(4).hex()}",
+                                 pure=False, retries=1, resources=_resources(assignment, client)): job
+                   for job in todo}
+        with tqdm(total=len(todo), desc=f"grading {assignment.name}", unit="nb", disable=not progress) as bar:
+            for future in as_completed(futures):
+                _finish(course, assignment, book, futures.pop(future), future, summary)
+                bar.update()
 
 
 def _resources(assignment: Assignment, client) -> dict | None:
@@ -120,7 +124,7 @@ def _resources(assignment: Assignment, client) -> dict | None:
     return {"GPU": 1} if any(w.get("resources", {}).get("GPU") for w in workers) else None
 
 
-def _finish(course, assignment, db_url, job, future, summary: BatchSummary) -> None:
+def _finish(course, assignment, book, job, future, summary: BatchSummary) -> None:
     try:
         result = results.validate(future.result())
     except Exception as error:  # the harness failed even after the retry: loud, never silent
@@ -129,15 +133,15 @@ def _finish(course, assignment, db_url, job, future, summary: BatchSummary) -> N
     if result["status"] == "error":
         summary.errors.append(f"{job.student}: {result['reason']}")
     else:
-        gradebook.record(db_url, assignment, [result])
+        book.record(result)
         summary.graded += result["status"] == "graded"
         summary.ungradable += result["status"] == "ungradable"
     summary.rows.append((job.student, result["status"], result["score"], result["max_score"], result["reason"]))
 
 
-def _sync_gradebook(course: Path, assignment: Assignment, db_url: str, jobs: list[GradingJob]) -> None:
+def _sync_gradebook(course: Path, book, jobs: list[GradingJob]) -> None:
     """Re-record results a previous batch stored (it may have died before the gradebook write)."""
-    stored = [results.read(paths.autograded_dir(course, j.student, j.assignment) / results.RESULT_FILE) for j in jobs]
-    stored = [r for r in stored if r is not None and r["status"] != "error"]
-    if stored:
-        gradebook.record(db_url, assignment, stored)
+    for job in jobs:
+        stored = results.read(paths.autograded_dir(course, job.student, job.assignment) / results.RESULT_FILE)
+        if stored is not None:
+            book.record(stored)
