@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -152,3 +154,35 @@ def test_release_needs_no_gradebook(toy, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no alembic: creating a gradebook would fail
     release(toy, tmp_path / "release")
     assert not list(tmp_path.rglob("*.db"))
+
+
+def code_lines(source: str) -> set[str]:
+    """Statements of ``source`` without docstrings or comments, as ast.unparse writes them (long ones only)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            body.pop(0)
+    return {line.strip() for line in ast.unparse(tree).splitlines() if len(line.strip()) > 30}
+
+
+@pytest.mark.parametrize("name", assignment_names())
+def test_committed_release_is_up_to_date_and_leaks_nothing(name):
+    """release/NAME is what `grader release NAME` builds, and holds no hidden or trusted code."""
+    from grader import paths
+    from grader.notebook.cells import SOLUTION_REGION
+
+    assignment = Assignment.find(name)
+    assert stale_files(assignment) == [], f"run `grader release {name}` and commit release/{name}"
+    released = assignment.release_path().parent
+    assert_no_leak(released, assignment)
+    student_code = "\n".join(ast.unparse(ast.parse(c.source)) for p in released.rglob("*.ipynb")
+                             for c in nbformat.read(p, as_version=4).cells if c.cell_type == "code")
+    hidden = [(assignment.grading_dir / "checks.py").read_text(),
+              *(p.read_text() for p in (assignment.grading_dir / "variants").glob("*.py")),
+              *(p.read_text() for p in (paths.project_root() / "reference").rglob("*.py")),
+              *(textwrap.dedent(m.group(1)) for c in assignment.source.cells
+                for m in SOLUTION_REGION.finditer(c.source))]
+    secret = set().union(*(code_lines(source) for source in hidden))
+    assert sorted(line for line in secret if line in student_code) == []
