@@ -32,8 +32,8 @@ def submission(assignment: Assignment, variant: Variant | None) -> nbformat.Note
 
 
 def hostile(assignment: Assignment, code: str) -> nbformat.NotebookNode:
-    """The instructor's solution with ``code`` prepended to its first solution cell."""
-    notebook = submission(assignment, None)
+    """The released stub with ``code`` prepended to its first solution cell: any score it gets is a hole."""
+    notebook = release_notebook(assignment)
     first = next(c for c in notebook.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
     first.source = code + first.source
     return notebook
