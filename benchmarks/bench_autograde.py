@@ -22,12 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import paths, results  # noqa: E402
+from grader import results  # noqa: E402
 from grader.assignment import Assignment  # noqa: E402
 from grader.notebook.variants import read_variants  # noqa: E402
 from grader.sampleclass import submission, write_submission  # noqa: E402

@@ -12,18 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import Assignment
 from grader.cli import main
 from grader.export import columns, write_csv
 from grader.gradebook import course_db_url, open_gradebook, record
 
 TOY = Path(__file__).parent / "fixtures" / "nbgrader" / "toy"
 
-
-@pytest.fixture
-def toy(tmp_path) -> Assignment:
-    shutil.copytree(TOY, tmp_path / "assignments" / "toy")
-    return Assignment.find("toy", tmp_path / "assignments")
 
 
 def result(student, status="graded", square=2.0, cube=3.0, reason="") -> dict:
@@ -32,14 +26,6 @@ def result(student, status="graded", square=2.0, cube=3.0, reason="") -> dict:
             "score": square + cube, "max_score": 5.0, "cells": cells if status == "graded" else {},
             "submitted_at": None}
 
-
-@pytest.fixture(scope="session")
-def empty_gradebook(tmp_path_factory) -> Path:
-    """A fresh gradebook made once and copied per test."""
-    folder = tmp_path_factory.mktemp("empty-gradebook")
-    with open_gradebook(course_db_url(folder)):
-        pass
-    return folder / "gradebook.db"
 
 
 @pytest.fixture

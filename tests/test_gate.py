@@ -31,7 +31,7 @@ def test_gate_fails_when_a_variant_does_not_lose_its_target(tmp_path):
 
 
 def test_points_that_do_not_add_up_are_reported(tmp_path):
-    assignment = copy_of_conv2d(tmp_path)
+    copy_of_conv2d(tmp_path)
     checks = tmp_path / "conv2d" / "grading" / "checks.py"
     checks.write_text(checks.read_text().replace('cell="conv2d_tests", points=1', 'cell="conv2d_tests", points=2', 1))
     problems = consistency_problems(Assignment.find("conv2d", tmp_path))

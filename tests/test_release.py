@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -15,14 +14,7 @@ from grader.assignment import Assignment
 from grader.cli import main
 from grader.release import LeakError, assert_no_leak, assignment_names, release, stale_files
 
-TOY = Path(__file__).parent / "fixtures" / "nbgrader" / "toy"
 
-
-@pytest.fixture
-def toy(tmp_path) -> Assignment:
-    """A private copy of the toy assignment (grading/ with checks.py and a secret seed included)."""
-    shutil.copytree(TOY, tmp_path / "assignments" / "toy")
-    return Assignment.find("toy", tmp_path / "assignments")
 
 
 def released_files(root: Path) -> set[str]:
