@@ -9,5 +9,7 @@ from grader.checks.api import (
     expect_equal,
     expect_shape,
 )
+from grader.checks.properties import expect_property, smallest_failure
 
-__all__ = ["Check", "CheckFailed", "check", "expect_array", "expect_close", "expect_equal", "expect_shape"]
+__all__ = ["Check", "CheckFailed", "check", "expect_array", "expect_close", "expect_equal", "expect_property",
+           "expect_shape", "smallest_failure"]

@@ -178,7 +178,7 @@ class StudentProcess:
             np.save(self.scratch / relative, value, allow_pickle=False)
             return {"npy": relative}
         json.dumps(value)
-        return {"json": value}
+        return {"json": list(value), "tuple": True} if isinstance(value, tuple) else {"json": value}
 
     def _decode(self, result, expected_name: str):
         if not isinstance(result, dict):

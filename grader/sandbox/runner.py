@@ -88,10 +88,10 @@ def run_program(cells, namespace):
 
 
 def decode(value, scratch):
-    """A request argument: {"json": v} or {"npy": relative path}."""
+    """A request argument: {"json": v} (a tuple if "tuple" is set) or {"npy": relative path}."""
     if "npy" in value:
         return np.load(os.path.join(scratch, value["npy"]), allow_pickle=False)
-    return value["json"]
+    return tuple(value["json"]) if value.get("tuple") else value["json"]
 
 
 def encode(result, out_path):

@@ -130,3 +130,9 @@ def test_nothing_is_left_after_close():
     assert not scratch.exists()
     time.sleep(0.2)
     assert not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children)
+
+
+def test_plain_values_keep_their_python_types():
+    with started("def kinds(*args, **kwargs):\n    return [type(a).__name__ == n for a, n in zip(args, ['int', 'tuple', 'str', 'list'])]\n") as p:
+        result, _ = p.call("kinds", (3, (2, 2), "same", [1, 2]), {}, timeout=10)
+        assert result == (True, True, True, True)
