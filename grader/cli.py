@@ -1,4 +1,8 @@
-"""The ``grader`` command: one module per subcommand in ``grader.commands``."""
+"""The ``grader`` command: one module per subcommand in ``grader.commands``.
+
+Only the chosen subcommand's module is imported, so ``grader --help`` and the
+light commands start fast (the gradebook and Dask are heavy imports).
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,50 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["release", "gate", "autograde", "export", "feedback", "validate", "demo"]
+COMMANDS = {
+    "release": "build release/NAME from assignments/NAME; --check: fail if stale",
+    "gate": "solution = full marks, stub = 0, each known-wrong variant loses points",
+    "autograde": "grade all submissions of an assignment (sandboxed, hidden checks, gradebook)",
+    "export": "one CSV row per student: status, score, a column per grade cell, reason",
+    "feedback": "write per-student HTML feedback from the results",
+    "validate": "for students: run a notebook as the grader would, visible tests only",
+    "demo": "release, build a sample class, grade it, print the table",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand, each documented by its module."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; the arguments of ``command`` (None: every command) come from its module."""
     parser = argparse.ArgumentParser(
         prog="grader",
         description="Release, sandbox-grade and report the CNN course's nbgrader assignments.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
-        module = importlib.import_module(f"grader.commands.{name}")
-        sub = subparsers.add_parser(name, help=module.HELP, description=module.__doc__,
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-        module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+    for name, help in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help, formatter_class=argparse.RawDescriptionHelpFormatter)
+        if command in (None, name):
+            module = importlib.import_module(f"grader.commands.{name}")
+            sub.description = module.__doc__
+            module.add_arguments(sub)
+            sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    """Entry point of the console script; returns the exit status.
+
+    Mistakes a user can fix (an unknown assignment, a missing release, a folder in
+    the way) end with a one-line message and status 2 instead of a traceback.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command if command in COMMANDS else "").parse_args(argv)
+    from grader.assignment import AssignmentError
+
+    try:
+        return args.run(args)
+    except (AssignmentError, FileNotFoundError, FileExistsError) as error:
+        print(f"grader {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,5 +4,7 @@ Everything here is plain numpy, float64, and never modifies its inputs.
 """
 
 from reference.conv import conv2d, correlate2d
+from reference.padding import output_size, zero_pad
+from reference.pooling import avg_pool2d, max_pool2d
 
-__all__ = ["conv2d", "correlate2d"]
+__all__ = ["conv2d", "correlate2d", "output_size", "zero_pad", "max_pool2d", "avg_pool2d"]

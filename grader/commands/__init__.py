@@ -1,1 +1,1 @@
-"""One module per ``grader`` subcommand: ``HELP``, ``add_arguments(parser)``, ``run(args) -> int``."""
+"""One module per ``grader`` subcommand: a docstring, ``add_arguments(parser)`` and ``run(args) -> int``."""

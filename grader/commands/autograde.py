@@ -17,7 +17,6 @@ from grader.autograde import autograde
 from grader.cluster import client_factory
 from grader.commands.common import add_course_argument, print_table, require_sandbox
 
-HELP = "grade all submissions of an assignment (sandboxed, hidden checks, gradebook)"
 
 
 def add_arguments(parser) -> None:

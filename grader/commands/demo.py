@@ -14,7 +14,6 @@ from grader.commands.common import print_table, require_sandbox
 from grader.demo import run_demo
 from grader.release import assignment_names
 
-HELP = "release, build a sample class, grade it, print the table"
 
 
 def add_arguments(parser) -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 from grader.assignment import Assignment, AssignmentError
 from grader.export import write_csv
 
-HELP = "one CSV row per student: status, score, a column per grade cell, reason"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from grader.commands.common import add_course_argument
 from grader.feedback import write_feedback
 
-HELP = "write per-student HTML feedback from the results"
 
 
 def add_arguments(parser) -> None:

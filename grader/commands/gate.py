@@ -13,7 +13,6 @@ from grader.assignment import Assignment
 from grader.commands.common import require_sandbox
 from grader.gate import run_gate
 
-HELP = "solution = full marks, stub = 0, each known-wrong variant loses points"
 
 
 def add_arguments(parser) -> None:

@@ -15,7 +15,6 @@ from grader import paths
 from grader.assignment import Assignment, AssignmentError
 from grader.release import ReleaseError, assignment_names, release, stale_files
 
-HELP = "build release/NAME from assignments/NAME; --check: fail if stale"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,6 @@ from grader.assignment import Assignment
 from grader.sandbox.bwrap import SandboxUnavailable, probe
 from grader.validate import validate
 
-HELP = "for students: run a notebook as the grader would, visible tests only"
 
 
 def add_arguments(parser) -> None:
