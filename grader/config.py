@@ -41,6 +41,13 @@ class AssignmentConfig:
         "modules the student code may not import (hidden inside the sandbox)",
     )
     needs_gpu: bool = _field(False, "grade on a GPU worker when the cluster has one")
+    allowed_layers: list = _field(
+        ["InputLayer", "Conv2D", "Conv2DTranspose", "Dense", "Flatten", "Reshape", "AveragePooling2D",
+         "MaxPooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "UpSampling2D", "ZeroPadding2D",
+         "Cropping2D", "Activation", "ReLU", "Softmax", "Dropout", "BatchNormalization", "Concatenate", "Add",
+         "Rescaling"],
+        "Keras layer classes a student's model may contain (models cross the sandbox as .keras files)",
+    )
     limits: SandboxLimits = dataclasses.field(default_factory=SandboxLimits,
                                               metadata={"help": "sandbox limits, the [limits] table"})
 

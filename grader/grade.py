@@ -55,8 +55,8 @@ def grade(job: GradingJob) -> dict:
                           timings={"total_s": round(time.perf_counter() - start, 3)}, **base)
     config = assignment.config
     workdir = Path(job.workdir) if job.workdir else None
-    with StudentProcess(program, config.forbidden_modules, config.limits,
-                        confined=job.confined, workdir=workdir) as process:
+    with StudentProcess(program, config.forbidden_modules, config.limits, confined=job.confined,
+                        workdir=workdir, allowed_layers=config.allowed_layers) as process:
         try:
             process.start()
         except StudentFailure:

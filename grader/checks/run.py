@@ -29,6 +29,10 @@ class Student:
         self.last_mutated = tuple(mutated)
         return result
 
+    def get(self, name: str):
+        """The value of a variable the notebook program defined, e.g. a trained Keras model."""
+        return self._process.get(name, self._timeout)
+
 
 def check_rng(seed: int, name: str) -> np.random.Generator:
     """The hidden random generator of one check: from the secret seed and the check's name."""

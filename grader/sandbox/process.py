@@ -14,6 +14,7 @@ import os
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from grader.sandbox.errors import (
     StudentUnavailable,
 )
 from grader.sandbox.memory import MemoryCap, memory_cap
+from grader.sandbox.models import load_model
 
 MAX_REPLY_BYTES = 1 << 20
 SANDBOX_ENV = {
@@ -65,8 +67,9 @@ class StudentProcess:
     """
 
     def __init__(self, cells: list[dict], forbidden: list[str], limits: SandboxLimits,
-                 *, confined: bool = True, workdir: Path | None = None):
+                 *, confined: bool = True, workdir: Path | None = None, allowed_layers=()):
         self.limits = limits
+        self.allowed_layers = set(allowed_layers)
         self.confined = confined
         self.forbidden = list(forbidden)
         self.scratch = Path(tempfile.mkdtemp(prefix="grader-job-", dir=workdir))
@@ -155,32 +158,42 @@ class StudentProcess:
 
     def call(self, name: str, args: tuple, kwargs: dict, timeout: float) -> tuple[object, list[int]]:
         """Call the student's ``name(*args, **kwargs)``; returns (result, mutated argument indices)."""
+        return self._request("call", name, timeout, args, kwargs)
+
+    def get(self, name: str, timeout: float):
+        """The value of the variable ``name`` the notebook program defined (an array, number or model)."""
+        return self._request("get", name, timeout)[0]
+
+    def _request(self, op: str, name: str, timeout: float, args: tuple = (), kwargs: dict | None = None):
         if not self.alive():
             self.start()
         self._calls += 1
-        request = {"op": "call", "name": name, "out": f"out-{self._calls}.npy",
+        request = {"op": op, "name": name, "out": f"out-{self._calls}",
                    "args": [self._encode(a, f"{i}") for i, a in enumerate(args)],
-                   "kwargs": {k: self._encode(v, k) for k, v in kwargs.items()}}
+                   "kwargs": {k: self._encode(v, k) for k, v in (kwargs or {}).items()}}
         self._send(request)
-        reply = self._read_reply(timeout, f"calling {name}")
+        reply = self._read_reply(timeout, f"calling {name}" if op == "call" else f"reading {name}")
         self.student_seconds += _number(reply.get("seconds"))
         mutated = [i for i in reply.get("mutated", []) if isinstance(i, int)]
         if reply.get("ok") is True:
             return self._decode(reply.get("result"), request["out"]), mutated
-        detail = _student_error(reply)
         if reply.get("missing"):
             raise StudentMissing(f"{name} is not defined{self._cell_errors()}")
-        raise StudentCodeError(f"{name} raised {detail}")
+        raise StudentCodeError(f"{name} raised {_student_error(reply)}")
 
     def _encode(self, value, tag: str) -> dict:
         if isinstance(value, np.ndarray):
             relative = f"in-{self._calls}-{tag}.npy"
             np.save(self.scratch / relative, value, allow_pickle=False)
             return {"npy": relative}
+        if hasattr(value, "save") and type(value).__module__.startswith("keras"):
+            relative = f"in-{self._calls}-{tag}.keras"
+            value.save(self.scratch / relative)
+            return {"keras": relative}
         json.dumps(value)
         return {"json": list(value), "tuple": True} if isinstance(value, tuple) else {"json": value}
 
-    def _decode(self, result, expected_name: str):
+    def _decode(self, result, out_base: str):
         if not isinstance(result, dict):
             raise StudentCrashed("the student process sent a malformed reply")
         if "json" in result:
@@ -190,9 +203,11 @@ class StudentProcess:
             if type(value) in (int, float, bool):
                 return value
             raise StudentCrashed("the student process sent a malformed value")
-        if result.get("npy") != expected_name:
-            raise StudentCrashed("the student process named a result file it was not given")
-        return _load_array(self.scratch / expected_name)
+        if result.get("npy") == out_base + ".npy":
+            return _load_array(self.scratch / result["npy"])
+        if result.get("keras") == out_base + ".keras":
+            return load_model(_regular_file(self.scratch / result["keras"]), self.allowed_layers)
+        raise StudentCrashed("the student process named a result file it was not given")
 
     def _cell_errors(self) -> str:
         failed = [c for c in self.cells if isinstance(c, dict) and c.get("kind") == "solution" and not c.get("ok")]
@@ -263,6 +278,17 @@ def _student_error(reply: dict) -> str:
     return text
 
 
+def _regular_file(path: Path) -> Path:
+    """``path`` if the student wrote it as a plain file (not a link, not a device), else a crash."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        raise StudentCrashed("the student process did not write its result file") from None
+    if not stat.S_ISREG(mode):
+        raise StudentCrashed("the student's result file is not a plain file")
+    return path
+
+
 def _load_array(path: Path) -> np.ndarray:
     """Load a result file the student wrote: a regular file, no links, no pickles, numbers only."""
     try:
@@ -270,7 +296,7 @@ def _load_array(path: Path) -> np.ndarray:
     except OSError:
         raise StudentCrashed("the student process did not write its result file") from None
     with os.fdopen(descriptor, "rb") as handle:
-        if not os.path.isfile(path) or os.fstat(handle.fileno()).st_size > (1 << 30):
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise StudentCrashed("the student's result file is not a plain file")
         try:
             array = np.load(handle, allow_pickle=False)

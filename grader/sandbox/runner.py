@@ -88,31 +88,46 @@ def run_program(cells, namespace):
 
 
 def decode(value, scratch):
-    """A request argument: {"json": v} (a tuple if "tuple" is set) or {"npy": relative path}."""
+    """A request argument: {"json": v} (a tuple if "tuple" is set), {"npy": path} or {"keras": path}."""
     if "npy" in value:
         return np.load(os.path.join(scratch, value["npy"]), allow_pickle=False)
+    if "keras" in value:
+        import keras
+
+        return keras.models.load_model(os.path.join(scratch, value["keras"]))
     return tuple(value["json"]) if value.get("tuple") else value["json"]
 
 
-def encode(result, out_path):
-    """Plain numbers travel as JSON; anything else must become a numeric array saved as .npy."""
+def is_keras_model(value):
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(value, keras.Model)
+
+
+def encode(result, out_base):
+    """Plain numbers travel as JSON, Keras models as .keras files, anything else as a numeric .npy array."""
     if type(result) in (int, float, bool):
         return {"json": result}
     if isinstance(result, (tuple, list)) and all(type(v) in (int, float, bool) for v in result):
         return {"json": list(result)}
+    if is_keras_model(result):
+        result.save(out_base + ".keras")
+        return {"keras": os.path.basename(out_base) + ".keras"}
     array = np.asarray(result)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"returned {type(result).__name__} (dtype {array.dtype}); expected an array of numbers")
-    np.save(out_path, np.array(array, copy=True, subok=False), allow_pickle=False)
-    return {"npy": os.path.basename(out_path)}
+    np.save(out_base + ".npy", np.array(array, copy=True, subok=False), allow_pickle=False)
+    return {"npy": os.path.basename(out_base) + ".npy"}
+
+
+def missing(name, what):
+    return {"ok": False, "missing": True, "error": "NameError", "message": f"{what} {name} is not defined", "where": ""}
 
 
 def call(request, namespace, scratch):
-    """Answer one "call" request: run the student's function on the given arrays."""
+    """Answer a "call" request: run the student's function on the given values."""
     function = namespace.get(request["name"])
     if not callable(function):
-        return {"ok": False, "missing": True, "error": "NameError",
-                "message": f"{request['name']} is not defined", "where": ""}
+        return missing(request["name"], "function")
     args = [decode(a, scratch) for a in request["args"]]
     kwargs = {k: decode(v, scratch) for k, v in request["kwargs"].items()}
     before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
@@ -131,15 +146,32 @@ def call(request, namespace, scratch):
     return reply
 
 
+def get(request, namespace, scratch):
+    """Answer a "get" request: send a variable the notebook program defined (e.g. a trained model)."""
+    if request["name"] not in namespace:
+        return missing(request["name"], "variable")
+    start = time.perf_counter()
+    try:
+        reply = {"ok": True, "result": encode(namespace[request["name"]], os.path.join(scratch, request["out"]))}
+    except BaseException as error:
+        reply = {"ok": False, "missing": False, **describe(error)}
+    reply.update(mutated=[], seconds=time.perf_counter() - start)
+    return reply
+
+
+OPERATIONS = {"call": call, "get": get}
+
+
 def serve(requests, replies, namespace, scratch):
     """Answer requests until the checker closes the pipe."""
     for line in requests:
         request = json.loads(line)
-        if request.get("op") == "call":
-            reply = call(request, namespace, scratch)
-        else:
+        operation = OPERATIONS.get(request.get("op"))
+        if operation is None:
             reply = {"ok": False, "missing": False, "error": "ProtocolError",
                      "message": f"unknown op {request.get('op')!r}", "where": ""}
+        else:
+            reply = operation(request, namespace, scratch)
         replies.write(json.dumps(reply) + "\n")
 
 
