@@ -49,6 +49,11 @@ class Assignment:
         """The released student notebook."""
         return (release or paths.release_root()) / self.name / f"{self.name}.ipynb"
 
+    def release_files(self, release: Path | None = None) -> list[Path]:
+        """The data files released beside the notebook (what the student's working directory holds)."""
+        folder = self.release_path(release).parent
+        return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".ipynb") if folder.is_dir() else []
+
     @functools.cached_property
     def source(self) -> nbformat.NotebookNode:
         return nbformat.read(self.source_path, as_version=4)

@@ -56,7 +56,8 @@ def grade(job: GradingJob) -> dict:
     config = assignment.config
     workdir = Path(job.workdir) if job.workdir else None
     with StudentProcess(program, config.forbidden_modules, config.limits, confined=job.confined,
-                        workdir=workdir, allowed_layers=config.allowed_layers) as process:
+                        workdir=workdir, allowed_layers=config.allowed_layers,
+                        files=assignment.release_files()) as process:
         try:
             process.start()
         except StudentFailure:

@@ -54,7 +54,8 @@ def validate(path: Path, assignment: Assignment, *, confined: bool) -> Validatio
                                "(move helper functions into a solution cell)")
     start = time.perf_counter()
     config = assignment.config
-    with StudentProcess(program, config.forbidden_modules, config.limits, confined=confined) as process:
+    with StudentProcess(program, config.forbidden_modules, config.limits, confined=confined,
+                        allowed_layers=config.allowed_layers, files=assignment.release_files()) as process:
         try:
             process.start()
         except StudentFailure as failure:

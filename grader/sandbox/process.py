@@ -62,13 +62,18 @@ def _rlimits(limits: SandboxLimits) -> dict[str, int]:
 class StudentProcess:
     """A student program running in the sandbox, restarted on demand after a crash.
 
+    ``files`` (the data released beside the notebook) are copied into the scratch
+    directory, which is the program's working directory, before each start.
+
     ``cells`` holds each cell's outcome from the last start; ``student_seconds``
     the time the student code itself reported (program cells plus calls).
     """
 
     def __init__(self, cells: list[dict], forbidden: list[str], limits: SandboxLimits,
-                 *, confined: bool = True, workdir: Path | None = None, allowed_layers=()):
+                 *, confined: bool = True, workdir: Path | None = None, allowed_layers=(),
+                 files: tuple[Path, ...] = ()):
         self.limits = limits
+        self.files = tuple(Path(f) for f in files)
         self.allowed_layers = set(allowed_layers)
         self.confined = confined
         self.forbidden = list(forbidden)
@@ -103,6 +108,8 @@ class StudentProcess:
         self._starts += 1
         for folder in ("home", "tmp"):
             (self.scratch / folder).mkdir(exist_ok=True, mode=0o777)
+        for source in self.files:  # fresh copies: a crashed run may have changed them
+            shutil.copyfile(source, self.scratch / source.name)
         (self.scratch / "program.json").write_text(json.dumps(self._program))
         self._cap = memory_cap(int(self.limits.memory_mb) << 20)
         self.memory_cap_kind = self._cap.kind

@@ -136,3 +136,12 @@ def test_plain_values_keep_their_python_types():
     with started("def kinds(*args, **kwargs):\n    return [type(a).__name__ == n for a, n in zip(args, ['int', 'tuple', 'str', 'list'])]\n") as p:
         result, _ = p.call("kinds", (3, (2, 2), "same", [1, 2]), {}, timeout=10)
         assert result == (True, True, True, True)
+
+
+def test_released_files_are_in_the_working_directory(tmp_path):
+    data = tmp_path / "digits.npz"
+    np.savez(data, x=np.arange(3))
+    process = StudentProcess(program("def total():\n    return int(np.load('digits.npz')['x'].sum())\n"),
+                             [], LIMITS, files=(data,))
+    with process:
+        assert process.call("total", (), {}, timeout=10)[0] == 3
