@@ -46,6 +46,9 @@ SANDBOX_ENV = {
     "MKL_NUM_THREADS": "1",
     "MPLBACKEND": "Agg",
     "TF_CPP_MIN_LOG_LEVEL": "2",
+    # On GPU workers: no TF32 (float32 at ~1e-3 error otherwise) and deterministic kernels.
+    "NVIDIA_TF32_OVERRIDE": "0",
+    "TF_DETERMINISTIC_OPS": "1",
     "PYTHONHASHSEED": "0",
 }
 
