@@ -64,8 +64,9 @@ def grade(job: GradingJob) -> dict:
             pass  # each check reports how the program failed
         checks = run_checks(assignment.checks, process, config.seed)
         visible = [_visible_outcome(c) for c in process.cells if c.get("kind") == "test"]
-        base["sandbox"]["memory_cap"] = process.memory_cap_kind
         student_seconds = process.student_seconds
+    base["sandbox"].update(memory_cap=process.memory_cap_kind,
+                           peak_memory_mb=round(process.peak_memory_bytes / 2**20, 1))
     for check in checks:
         base["cells"][check["cell"]]["score"] += check["score"]
     return new_result(

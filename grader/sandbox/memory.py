@@ -37,6 +37,10 @@ class MemoryCap:
         """Whether the process tree ran into the cap."""
         return False
 
+    def peak_bytes(self) -> int:
+        """The most memory the process tree used so far (0 when unknown)."""
+        return 0
+
     def close(self) -> None:
         """Kill whatever is left under the cap and release it."""
 
@@ -66,6 +70,13 @@ class CgroupMemoryCap(MemoryCap):
             return counts.get("oom_kill", 0) > 0 or counts.get("max", 0) > 0
         return int((self.path / "memory.failcnt").read_text()) > 0
 
+    def peak_bytes(self) -> int:
+        name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
+        try:
+            return int((self.path / name).read_text())
+        except (OSError, ValueError):
+            return 0
+
     def close(self) -> None:
         if not self.path.exists():
             return
@@ -93,6 +104,7 @@ class WatchdogMemoryCap(MemoryCap):
     def __init__(self, limit_bytes: int):
         super().__init__(limit_bytes)
         self._hit = False
+        self._peak = 0
         self._stop = threading.Event()
 
     def watch(self, pid: int) -> None:
@@ -111,6 +123,7 @@ class WatchdogMemoryCap(MemoryCap):
                 continue
             except psutil.Error:
                 return
+            self._peak = max(self._peak, rss)
             if rss > self.limit_bytes:
                 self._hit = True
                 for process in reversed(tree):
@@ -122,6 +135,9 @@ class WatchdogMemoryCap(MemoryCap):
 
     def exceeded(self) -> bool:
         return self._hit
+
+    def peak_bytes(self) -> int:
+        return self._peak
 
     def close(self) -> None:
         self._stop.set()

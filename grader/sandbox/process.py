@@ -92,6 +92,7 @@ class StudentProcess:
         self.cells: list[dict] = []
         self.student_seconds = 0.0
         self.memory_cap_kind = "none"
+        self.peak_memory_bytes = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -149,6 +150,7 @@ class StudentProcess:
             for stream in (self._proc.stdin, self._proc.stdout):
                 stream.close()
         if self._cap is not None:
+            self.peak_memory_bytes = max(self.peak_memory_bytes, self._cap.peak_bytes())
             self._cap.close()
         self._proc = None
         self._cap = None

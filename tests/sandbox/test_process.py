@@ -32,6 +32,7 @@ def test_call_returns_plain_array_and_output_goes_to_the_log():
         assert type(result) is np.ndarray and result.tolist() == [0.0, 2.0, 4.0]
         assert mutated == []
         assert "noise on stdout" in (p.scratch / "output.log").read_text()
+    assert 10 < p.peak_memory_bytes / 2**20 < LIMITS.memory_mb
 
 
 def test_in_place_modification_is_reported():
