@@ -57,7 +57,7 @@ def grade(job: GradingJob) -> dict:
     workdir = Path(job.workdir) if job.workdir else None
     with StudentProcess(program, config.forbidden_modules, config.limits, confined=job.confined,
                         workdir=workdir, allowed_layers=config.allowed_layers,
-                        files=assignment.release_files()) as process:
+                        files=assignment.release_files(), gpu=config.needs_gpu) as process:
         try:
             process.start()
         except StudentFailure:

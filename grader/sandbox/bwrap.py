@@ -91,7 +91,16 @@ def hidden_mounts(forbidden: list[str], roots: list[Path]) -> list[str]:
     return args
 
 
-def command(scratch: Path, forbidden: list[str], env: dict[str, str]) -> list[str]:
+def gpu_mounts() -> list[str]:
+    """The NVIDIA device nodes and the driver's view of the PCI bus, for assignments graded on a GPU."""
+    devices = sorted(str(p) for p in Path("/dev").glob("nvidia*") if not p.is_dir())
+    if not devices:
+        return []
+    args = [arg for device in devices for arg in ("--dev-bind", device, device)]
+    return args + ["--ro-bind", "/sys", "/sys"]
+
+
+def command(scratch: Path, forbidden: list[str], env: dict[str, str], *, gpu: bool = False) -> list[str]:
     """The full argv that runs the student runner on ``scratch/program.json``."""
     roots = python_roots()
     args = [
@@ -100,6 +109,7 @@ def command(scratch: Path, forbidden: list[str], env: dict[str, str]) -> list[st
         "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         *_system_mounts(),
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        *(gpu_mounts() if gpu else []),
     ]
     for root in roots:
         args += ["--ro-bind", str(root), str(root)]

@@ -74,8 +74,9 @@ class StudentProcess:
 
     def __init__(self, cells: list[dict], forbidden: list[str], limits: SandboxLimits,
                  *, confined: bool = True, workdir: Path | None = None, allowed_layers=(),
-                 files: tuple[Path, ...] = ()):
+                 files: tuple[Path, ...] = (), gpu: bool = False):
         self.limits = limits
+        self.gpu = gpu
         self.files = tuple(Path(f) for f in files)
         self.allowed_layers = set(allowed_layers)
         self.confined = confined
@@ -99,8 +100,13 @@ class StudentProcess:
     def _argv(self) -> list[str]:
         program = self.scratch / "program.json"
         if self.confined:
-            return bwrap.command(self.scratch, self.forbidden, SANDBOX_ENV)
+            return bwrap.command(self.scratch, self.forbidden, self._env(), gpu=self.gpu)
         return [sys.executable, "-I", "-B", str(bwrap.RUNNER), str(program)]
+
+    def _env(self) -> dict[str, str]:
+        """The sandbox's whole environment; a GPU job keeps the worker's choice of device."""
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        return {**SANDBOX_ENV, "CUDA_VISIBLE_DEVICES": visible} if self.gpu and visible is not None else SANDBOX_ENV
 
     def start(self) -> None:
         """Run the notebook program; raises if it crashes or times out before it is ready."""
@@ -117,7 +123,7 @@ class StudentProcess:
         (self.scratch / "program.json").write_text(json.dumps(self._program))
         self._cap = memory_cap(int(self.limits.memory_mb) << 20)
         self.memory_cap_kind = self._cap.kind
-        env = SANDBOX_ENV if self.confined else {**SANDBOX_ENV, "PATH": os.environ.get("PATH", "")}
+        env = self._env() if self.confined else {**self._env(), "PATH": os.environ.get("PATH", "")}
         self._proc = subprocess.Popen(
             self._cap.wrap(self._argv()), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, cwd=self.scratch, env=env, start_new_session=True,
