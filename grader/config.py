@@ -27,6 +27,8 @@ class SandboxLimits:
     program_timeout_s: float = _field(60.0, "wall time to execute the rebuilt notebook program")
     max_processes: int = _field(512, "processes and threads in the sandbox (RLIMIT_NPROC)")
     max_file_mb: int = _field(64, "largest file the student process may write, output log included")
+    max_disk_mb: int = _field(256, "all files the student process may write: scratch dir and /tmp together")
+    submission_timeout_s: float = _field(600.0, "wall time for one submission: the program and every check")
     max_open_files: int = _field(256, "open file descriptors (RLIMIT_NOFILE)")
     restarts: int = _field(2, "how often a crashed or timed-out student process is restarted")
 

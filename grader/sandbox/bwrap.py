@@ -100,7 +100,8 @@ def gpu_mounts() -> list[str]:
     return args + ["--ro-bind", "/sys", "/sys"]
 
 
-def command(scratch: Path, forbidden: list[str], env: dict[str, str], *, gpu: bool = False) -> list[str]:
+def command(scratch: Path, forbidden: list[str], env: dict[str, str], *, gpu: bool = False,
+            tmp_bytes: int = 256 << 20) -> list[str]:
     """The full argv that runs the student runner on ``scratch/program.json``."""
     roots = python_roots()
     args = [
@@ -108,7 +109,7 @@ def command(scratch: Path, forbidden: list[str], env: dict[str, str], *, gpu: bo
         "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
         "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         *_system_mounts(),
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
         *(gpu_mounts() if gpu else []),
     ]
     for root in roots:

@@ -25,6 +25,7 @@ import numpy as np
 
 from grader.config import SandboxLimits
 from grader.sandbox import bwrap
+from grader.sandbox.disk import DiskWatch
 from grader.sandbox.errors import (
     StudentCodeError,
     StudentCrashed,
@@ -86,6 +87,8 @@ class StudentProcess:
         self._program = {"cells": cells, "rlimits": _rlimits(limits)}
         self._proc: subprocess.Popen | None = None
         self._cap: MemoryCap | None = None
+        self._disk: DiskWatch | None = None
+        self._deadline = time.monotonic() + limits.submission_timeout_s
         self._buffer = b""
         self._calls = 0
         self._starts = 0
@@ -100,7 +103,8 @@ class StudentProcess:
     def _argv(self) -> list[str]:
         program = self.scratch / "program.json"
         if self.confined:
-            return bwrap.command(self.scratch, self.forbidden, self._env(), gpu=self.gpu)
+            return bwrap.command(self.scratch, self.forbidden, self._env(), gpu=self.gpu,
+                                 tmp_bytes=int(self.limits.max_disk_mb) << 20)
         return [sys.executable, "-I", "-B", str(bwrap.RUNNER), str(program)]
 
     def _env(self) -> dict[str, str]:
@@ -129,6 +133,7 @@ class StudentProcess:
             stderr=subprocess.DEVNULL, cwd=self.scratch, env=env, start_new_session=True,
         )
         self._cap.watch(self._proc.pid)
+        self._disk = DiskWatch(self.scratch, int(self.limits.max_disk_mb) << 20, self._proc.pid)
         self._buffer = b""
         try:
             ready = self._read_reply(self.limits.program_timeout_s, "running the notebook program")
@@ -158,6 +163,8 @@ class StudentProcess:
         if self._cap is not None:
             self.peak_memory_bytes = max(self.peak_memory_bytes, self._cap.peak_bytes())
             self._cap.close()
+        if self._disk is not None:
+            self._disk.stop()
         self._proc = None
         self._cap = None
 
@@ -244,6 +251,10 @@ class StudentProcess:
             pass  # the process is gone; reading the reply reports how it ended
 
     def _read_reply(self, timeout: float, doing: str) -> dict:
+        budget = self._deadline - time.monotonic()
+        if budget < timeout:
+            timeout = max(budget, 0.0)
+            doing += f" (the submission's time budget of {self.limits.submission_timeout_s:g} s ran out)"
         deadline = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
             selector.register(self._proc.stdout, selectors.EVENT_READ)
@@ -272,10 +283,12 @@ class StudentProcess:
 
     def _crash(self, doing: str) -> StudentCrashed:
         status = self._proc.wait()
-        over_memory = self._cap.exceeded()
+        over_memory, over_disk = self._cap.exceeded(), self._disk.exceeded
         self.kill()
         if over_memory:
             return StudentCrashed(f"killed while {doing}: memory limit of {self.limits.memory_mb} MiB exceeded")
+        if over_disk:
+            return StudentCrashed(f"killed while {doing}: wrote more than {self.limits.max_disk_mb} MiB of files")
         if status == -signal.SIGKILL or status == 128 + signal.SIGKILL:
             return StudentCrashed(f"killed while {doing} (out of memory or CPU time)")
         if status in (-signal.SIGXCPU, 128 + signal.SIGXCPU):

@@ -146,3 +146,27 @@ def test_released_files_are_in_the_working_directory(tmp_path):
                              [], LIMITS, files=(data,))
     with process:
         assert process.call("total", (), {}, timeout=10)[0] == 3
+
+
+def test_filling_the_disk_is_stopped_at_the_cap():
+    code = ("def fill(x):\n    block = b'x' * (1 << 20)\n    for i in range(10000):\n"
+            "        with open(f'junk{i}', 'wb') as handle:\n            handle.write(block)\n")
+    with started(code, max_disk_mb=50) as p:
+        with pytest.raises(StudentCrashed, match="wrote more than 50 MiB"):
+            p.call("fill", (np.ones(1),), {}, timeout=60)
+
+
+def test_tmp_is_a_small_tmpfs():
+    code = ("def fill(x):\n    with open('/tmp/junk', 'wb') as handle:\n"
+            "        for _ in range(100):\n            handle.write(b'x' * (1 << 20))\n")
+    with started(code, max_disk_mb=20) as p:
+        with pytest.raises(StudentCodeError, match="No space left"):
+            p.call("fill", (np.ones(1),), {}, timeout=60)
+
+
+def test_the_submission_budget_bounds_all_calls_together():
+    with started("import time\ndef nap(x):\n    time.sleep(1.5)\n    return x\n", submission_timeout_s=4) as p:
+        p.call("nap", (np.ones(1),), {}, timeout=10)
+        with pytest.raises(StudentTimeout, match="time budget"):
+            for _ in range(5):
+                p.call("nap", (np.ones(1),), {}, timeout=10)
