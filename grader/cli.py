@@ -17,6 +17,7 @@ COMMANDS = {
     "export": "one CSV row per student: status, score, a column per grade cell, reason",
     "feedback": "write per-student HTML feedback from the results",
     "validate": "for students: run a notebook as the grader would, visible tests only",
+    "doctor": "prove the sandbox confines student code on this machine",
     "demo": "release, build a sample class, grade it, print the table",
 }
 

@@ -33,7 +33,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     assignment = Assignment.find(args.name)
-    confined = require_sandbox(args.unsafe_no_sandbox)
+    confined = require_sandbox(args.unsafe_no_sandbox, Path(args.course))
     summary = autograde(Path(args.course), assignment, force=args.force, confined=confined, db_url=args.db,
                         client_factory=client_factory(args.workers, args.scheduler), progress=not args.quiet)
     if not args.quiet:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+from grader.doctor import examine
 from grader.sandbox.bwrap import SandboxUnavailable, probe
 
 
@@ -11,10 +13,13 @@ def add_course_argument(parser) -> None:
     parser.add_argument("--course", default=".", help="nbgrader course directory (default: current directory)")
 
 
-def require_sandbox(unsafe: bool) -> bool:
-    """True when the sandbox works; exits with the fix when it does not and ``unsafe`` is off."""
+def require_sandbox(unsafe: bool, course: Path | None = None) -> bool:
+    """True when the sandbox works and confines (the doctor's probes); else exit, or with ``unsafe`` warn."""
     try:
         probe()
+        failed = [f.claim for f in examine(course) if not f.ok]
+        if failed:
+            raise SandboxUnavailable("the sandbox self-test failed: " + "; ".join(failed) + " (see `grader doctor`)")
         return True
     except SandboxUnavailable as problem:
         if not unsafe:
