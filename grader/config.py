@@ -25,6 +25,8 @@ class SandboxLimits:
     memory_mb: int = _field(2048, "memory cap of the student process tree (cgroup, else RSS watchdog)")
     cpu_seconds: int = _field(300, "CPU time the student process may use in all (RLIMIT_CPU)")
     program_timeout_s: float = _field(60.0, "wall time to execute the rebuilt notebook program")
+    test_cell_timeout_s: float = _field(10.0, "wall time of one visible test cell; a slower one is interrupted")
+    check_timeout_s: float = _field(30.0, "wall time of one call into the student process, unless a check sets it")
     max_processes: int = _field(512, "processes and threads in the sandbox (RLIMIT_NPROC)")
     max_file_mb: int = _field(64, "largest file the student process may write, output log included")
     max_disk_mb: int = _field(256, "all files the student process may write: scratch dir and /tmp together")

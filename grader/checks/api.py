@@ -34,14 +34,15 @@ class Check:
     cell: str
     points: float
     function: Callable
-    timeout: float
+    timeout: float | None
     description: str
 
 
-def check(*, cell: str, points: float, timeout: float = 30.0) -> Callable[[Callable], Callable]:
+def check(*, cell: str, points: float, timeout: float | None = None) -> Callable[[Callable], Callable]:
     """Register the decorated function as a hidden check worth ``points`` of ``cell``.
 
-    ``timeout`` bounds the wall time of each ``student.call`` made by the check.
+    ``timeout`` bounds the wall time of each ``student.call`` made by the check
+    (default: the assignment's ``check_timeout_s`` limit).
     The function's first docstring line is shown to students as the check's title.
     """
 
@@ -52,7 +53,7 @@ def check(*, cell: str, points: float, timeout: float = 30.0) -> Callable[[Calla
             cell=cell,
             points=float(points),
             function=function,
-            timeout=float(timeout),
+            timeout=None if timeout is None else float(timeout),
             description=doc.splitlines()[0],
         )
         return function

@@ -43,8 +43,9 @@ def run_check(check: Check, process: StudentProcess, seed: int) -> dict:
     """Run one check; returns its outcome document (message safe to show the student)."""
     start = time.perf_counter()
     outcome, message, detail = "passed", "", ""
+    timeout = check.timeout if check.timeout is not None else process.limits.check_timeout_s
     try:
-        check.function(Student(process, check.timeout), check_rng(seed, check.name))
+        check.function(Student(process, timeout), check_rng(seed, check.name))
     except StudentFailure as failure:
         outcome, message = failure.outcome, str(failure)
     except CheckFailed as failure:

@@ -84,7 +84,7 @@ class StudentProcess:
         self.forbidden = list(forbidden)
         self.scratch = Path(tempfile.mkdtemp(prefix="grader-job-", dir=workdir))
         self.scratch.chmod(0o777)
-        self._program = {"cells": cells, "rlimits": _rlimits(limits)}
+        self._program = {"cells": cells, "rlimits": _rlimits(limits), "test_cell_timeout": limits.test_cell_timeout_s}
         self._proc: subprocess.Popen | None = None
         self._cap: MemoryCap | None = None
         self._disk: DiskWatch | None = None
@@ -124,7 +124,10 @@ class StudentProcess:
             (self.scratch / folder).mkdir(exist_ok=True, mode=0o777)
         for source in self.files:  # fresh copies: a crashed run may have changed them
             shutil.copyfile(source, self.scratch / source.name)
-        (self.scratch / "program.json").write_text(json.dumps(self._program))
+        program = self._program
+        if self._starts > 1:  # a restart only needs the definitions: the visible tests ran the first time
+            program = {**program, "cells": [c for c in program["cells"] if c["kind"] != "test"]}
+        (self.scratch / "program.json").write_text(json.dumps(program))
         self._cap = memory_cap(int(self.limits.memory_mb) << 20)
         self.memory_cap_kind = self._cap.kind
         env = self._env() if self.confined else {**self._env(), "PATH": os.environ.get("PATH", "")}
@@ -144,7 +147,8 @@ class StudentProcess:
             self._start_failure = StudentCrashed("the student process sent a malformed start message")
             self.kill()
             raise self._start_failure
-        self.cells = ready["cells"]
+        if self._starts == 1:
+            self.cells = ready["cells"]
         self.student_seconds += sum(float(c.get("seconds", 0)) for c in self.cells if isinstance(c, dict))
 
     def alive(self) -> bool:

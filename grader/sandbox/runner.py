@@ -71,16 +71,33 @@ def flush_output():
             pass
 
 
-def run_program(cells, namespace):
-    """Execute every cell in order; an error in one cell does not stop the next."""
+class CellTimeout(BaseException):
+    """A visible test cell ran past its time limit (a BaseException: ``except Exception`` cannot hide it)."""
+
+
+def _interrupt(signum, frame):
+    raise CellTimeout("the visible test cell took too long and was interrupted")
+
+
+def run_program(cells, namespace, test_cell_timeout):
+    """Execute every cell in order; an error in one cell does not stop the next.
+
+    Visible test cells get a timer, so a function that hangs on its visible test
+    costs that cell, not the whole program.
+    """
     outcomes = []
+    signal.signal(signal.SIGALRM, _interrupt)
     for cell in cells:
         start = time.perf_counter()
         outcome = {"id": cell["id"], "kind": cell["kind"], "ok": True}
         try:
+            if cell["kind"] == "test":
+                signal.setitimer(signal.ITIMER_REAL, test_cell_timeout)
             exec(compile(cell["source"], f"<cell {cell['id']}>", "exec"), namespace)
         except BaseException as error:  # SystemExit and KeyboardInterrupt are student errors too
             outcome.update(ok=False, **describe(error))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         outcome["seconds"] = time.perf_counter() - start
         flush_output()
         outcomes.append(outcome)
@@ -183,7 +200,7 @@ def main():
     requests, replies = redirect_output(os.path.join(scratch, "output.log"))
     sys.argv = ["notebook"]
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    outcomes = run_program(program["cells"], namespace)
+    outcomes = run_program(program["cells"], namespace, program["test_cell_timeout"])
     replies.write(json.dumps({"ready": True, "cells": outcomes}) + "\n")
     serve(requests, replies, namespace, scratch)
 

@@ -170,3 +170,14 @@ def test_the_submission_budget_bounds_all_calls_together():
         with pytest.raises(StudentTimeout, match="time budget"):
             for _ in range(5):
                 p.call("nap", (np.ones(1),), {}, timeout=10)
+
+
+def test_a_hanging_visible_test_costs_only_that_cell():
+    cells = [*program("def f(x):\n    while True:\n        pass\n\ndef g(x):\n    return x\n"),
+             {"id": "f_tests", "kind": "test", "source": "f(1)"}]
+    process = StudentProcess(cells, [], SandboxLimits(**{**LIMITS.__dict__, "test_cell_timeout_s": 1}))
+    with process:
+        process.start()
+        test_cell = process.cells[-1]
+        assert not test_cell["ok"] and "interrupted" in test_cell["message"]
+        assert process.call("g", (np.ones(1),), {}, timeout=10)[0].tolist() == [1.0]
