@@ -79,6 +79,7 @@ def _duplicate_tests(notebook):
     for cell in notebook.cells:
         if is_graded(cell):
             twin = copy.deepcopy(cell)
+            twin.id = f"{cell.id}-copy"
             twin.metadata.nbgrader["points"] = 100
             extra.append(twin)
     notebook.cells += extra

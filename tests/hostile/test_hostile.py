@@ -63,4 +63,4 @@ def test_specific_containment_messages(graded):
     assert "memory limit" in messages["hostile-memory_bomb"]
     assert outcome["hostile-kill_self"] == {"crashed"}
     assert "MiB" in stored["file-100mb"]["reason"]
-    assert "not a regular file" in stored["file-symlink"]["reason"]
+    assert "symbolic link" in stored["file-symlink"]["reason"]
