@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import re
 import sys
@@ -55,8 +56,8 @@ def table(workers: int) -> tuple[str, int]:
     stamp = datetime.date.today().isoformat()
     head = (f"{len(suite)} cases, graded in one batch of `grader autograde --workers {workers}` in {wall:.0f} s "
             f"({'every case as required' if not failures else f'{failures} case(s) NOT as required'}; "
-            f"batch errors: {len(summary.errors)}). Measured {stamp} on {platform.node() and 'this machine'}: "
-            f"`python benchmarks/security_table.py`.")
+            f"batch errors: {len(summary.errors)}). Measured {stamp} on {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}: `python benchmarks/security_table.py`.")
     return head + "\n\n" + "\n".join(rows), failures
 
 
