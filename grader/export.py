@@ -1,9 +1,14 @@
-"""One CSV row per student of an assignment: status and reason from the results, scores from the gradebook."""
+"""One CSV row per student of an assignment: status and reason from the results, scores from the gradebook.
+
+Two formats: the plain CSV (:func:`write_csv`, the default) and Canvas' gradebook
+import (:func:`write_canvas_csv`).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from grader import paths
@@ -57,6 +62,88 @@ def write_csv(assignment: Assignment, course: Path, csv_path: Path, db_url: str 
         writer.writeheader()
         writer.writerows(data)
     return len(data)
+
+
+CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+POINTS_POSSIBLE = "Points Possible"
+
+
+def canvas_column(assignment: Assignment, roster_path: Path | None = None) -> str:
+    """The assignment's column title: the roster's ``NAME (12345)`` column when it has one, else ``NAME``.
+
+    Canvas matches an import column to an existing assignment by the id in
+    parentheses; a title without an id makes Canvas offer to create a new assignment.
+    """
+    if roster_path is not None:
+        with open(roster_path, newline="", encoding="utf-8-sig") as handle:
+            header = [h.strip() for h in next(csv.reader(handle), [])]
+        pattern = re.compile(rf"^{re.escape(assignment.name)}\s*\(\d+\)$", re.I)
+        found = [h for h in header if pattern.match(h)]
+        if len(found) == 1:
+            return found[0]
+    return assignment.name
+
+
+def canvas_rows(assignment: Assignment, course: Path, roster_path: Path | None = None,
+                column: str | None = None, db_url: str | None = None) -> tuple[list[str], list[list], list[str]]:
+    """(header, rows, warnings) of a CSV that Canvas' gradebook import accepts.
+
+    The header is Canvas' own (``Student, ID, SIS User ID, SIS Login ID, Section``)
+    plus one assignment column; the first row is ``Points Possible``.  With
+    ``roster_path`` (Canvas' gradebook export) each student id is matched with
+    the roster's SIS Login ID, SIS User ID or Canvas ID and the row gets the
+    Canvas user id, name and section; without it (or for a student the roster
+    lacks) ``ID`` stays empty and the student id goes to ``SIS Login ID``.
+    A score is blank (Canvas leaves the grade unchanged) when the gradebook has
+    none: a harness error or a submission not graded yet.
+    """
+    from grader.collect import read_roster
+
+    roster = read_roster(roster_path) if roster_path is not None else []
+    if roster_path is not None and not any(r.canvas_id for r in roster):
+        raise ValueError(f"{roster_path}: --format canvas needs Canvas' gradebook export as the roster "
+                         "(columns Student, ID, SIS User ID, SIS Login ID, Section)")
+    by_key: dict[str, object] = {}
+    for field in ("student_id", "sis_login_id", "sis_user_id", "canvas_id"):
+        for row in roster:
+            if getattr(row, field):
+                by_key.setdefault(getattr(row, field), row)
+    title = column or canvas_column(assignment, roster_path)
+    header = [*CANVAS_FIXED, title]
+    out: list[list] = [[POINTS_POSSIBLE, "", "", "", "", _number(assignment.max_score)]]
+    warnings = []
+    for row in rows(assignment, course, db_url):
+        student = row["student_id"]
+        score = "" if row["score"] == "" else _number(row["score"])
+        match = by_key.get(student)
+        if match is None:
+            if roster_path is not None:
+                warnings.append(f"{student}: not in the roster; Canvas must find them by SIS Login ID")
+            out.append([student, "", "", student, "", score])
+        else:
+            out.append([match.name or student, match.canvas_id, match.sis_user_id,
+                        match.sis_login_id or student, match.section, score])
+        if score == "":
+            warnings.append(f"{student}: no score ({row['status']}: {row['reason']}); left blank")
+    return header, out, warnings
+
+
+def write_canvas_csv(assignment: Assignment, course: Path, csv_path: Path, roster_path: Path | None = None,
+                     column: str | None = None, db_url: str | None = None) -> tuple[int, list[str]]:
+    """Write the Canvas gradebook import to ``csv_path``; returns (student rows, warnings)."""
+    header, data, warnings = canvas_rows(assignment, course, roster_path, column, db_url)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(data)
+    return len(data) - 1, warnings
+
+
+def _number(value) -> str:
+    """A score as Canvas shows it: 3.5, 10 (no trailing .0)."""
+    text = f"{float(value):.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _results(course: Path, name: str) -> dict[str, dict]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 
 from grader.assignment import Assignment
-from grader.notebook.cells import grade_id, is_solution
+from grader.notebook.cells import grade_id, is_graded, is_solution
 from grader.notebook.rebuild import rebuild
 from grader.notebook.submission import Ungradable, read_submission
 from grader.sampleclass import release_notebook
@@ -33,10 +34,64 @@ class Validation:
 def extra_code_cells(source, submission) -> list[int]:
     """Indices of the student's code cells that the grader ignores (not solution cells, not from the release)."""
     known = {c.source.strip() for c in source.cells if c.get("cell_type") == "code" and not is_solution(c)}
-    solutions = {grade_id(c) for c in source.cells if is_solution(c)}
+    # solution cells are graded; edited test cells are reported by test_cell_warnings
+    skip = {grade_id(c) for c in source.cells if is_solution(c) or is_graded(c)} - {None}
     return [i for i, c in enumerate(submission.cells)
-            if c.get("cell_type") == "code" and grade_id(c) not in solutions and c.source.strip()
+            if c.get("cell_type") == "code" and grade_id(c) not in skip and c.source.strip()
             and c.source.strip() not in known]
+
+
+MAX_OUTPUT_BYTES = 5 << 20
+
+
+def output_bytes(submission) -> int:
+    """Bytes the stored outputs of the notebook's code cells take (images, printed text, tracebacks)."""
+    return sum(len(json.dumps(cell.get("outputs", []), ensure_ascii=False).encode())
+               for cell in submission.cells if cell.get("cell_type") == "code")
+
+
+def test_cell_warnings(release, submission) -> list[str]:
+    """Visible test cells of the release that the submission deleted, re-labelled or edited.
+
+    The grader runs the released test cells whatever the notebook holds, so none of
+    this changes the score; but the student's own run then tests something else
+    than the grader does, and nbgrader's tools lose track of the cells.
+    """
+    tests = [c for c in release.cells if is_graded(c) and not is_solution(c) and c.get("cell_type") == "code"]
+    by_id: dict[str, list] = {}
+    for cell in submission.cells:
+        if grade_id(cell):
+            by_id.setdefault(grade_id(cell), []).append(cell)
+    warnings = []
+    for test in tests:
+        key, code = grade_id(test), test.source.strip()
+        mine = by_id.get(key, [])
+        if not mine:
+            twin = next((c for c in submission.cells if c.get("cell_type") == "code" and c.source.strip() == code), None)
+            if twin is not None:
+                now = f"grade id {grade_id(twin)!r}" if grade_id(twin) else "no grade id"
+                warnings.append(f"the test cell {key} has {now} now (its metadata was changed): the grader runs "
+                                "the released cell anyway; restore it from the released notebook")
+            else:
+                warnings.append(f"the test cell {key} was deleted or replaced: the grader runs the released "
+                                "cell anyway, so your results can differ from the grader's; restore it from the "
+                                "released notebook")
+        elif len(mine) > 1:
+            warnings.append(f"the test cell {key} appears {len(mine)} times: keep one copy")
+        elif mine[0].source.strip() != code:
+            warnings.append(f"the test cell {key} was edited: the grader runs the released version, "
+                            "so your results can differ from the grader's")
+    return warnings
+
+
+def notebook_warnings(release, submission) -> list[str]:
+    """What makes a notebook fragile to grade, though it is gradable: test cells, output size."""
+    warnings = test_cell_warnings(release, submission)
+    size = output_bytes(submission)
+    if size > MAX_OUTPUT_BYTES:
+        warnings.append(f"the outputs take {size / 2**20:.1f} MiB (more than {MAX_OUTPUT_BYTES >> 20} MiB): "
+                        "clear outputs before submitting (Kernel > Restart & Clear Output, then save)")
+    return warnings
 
 
 def validate(path: Path, assignment: Assignment, *, confined: bool) -> Validation:
@@ -45,6 +100,11 @@ def validate(path: Path, assignment: Assignment, *, confined: bool) -> Validatio
     source = release_notebook(assignment)
     try:
         submission = read_submission(path)
+    except Ungradable as reason:
+        report.ungradable = str(reason)
+        return report
+    report.warnings += notebook_warnings(source, submission)
+    try:
         program = rebuild(source, submission)
     except Ungradable as reason:
         report.ungradable = str(reason)

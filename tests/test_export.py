@@ -99,3 +99,90 @@ def test_totals_equal_nbgrader_export(toy, course, tmp_path):
     our_totals = {row["student_id"]: float(row["score"]) for row in read_csv(ours) if row["score"]}
     assert nbgrader_totals == our_totals == {"alice": 3.5, "bob": 0.0}
     assert {float(row["max_score"]) for row in read_csv(theirs)} == {5.0}
+
+
+# ----------------------------------------------------------------------------- --format canvas
+
+CANVAS_EXPORT = (  # what Canvas' Grades > Export writes (BOM, a Points Possible row, read-only totals)
+    "\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,toy (4242),Assignments Current Score,Current Score\n"
+    "    Points Possible,,,,,5.00,(read only),(read only)\n"
+    '"Liddell, Alice",1001,A-1,alice,Sec 1,,,\n'
+    '"Builder, Bob",1002,B-2,bob,Sec 2,,,\n'
+    '"Dent, Arthur",1004,D-4,dave,Sec 1,,,\n'
+    '"Student, Test",9999,,,Sec 1,,,\n'
+)
+
+
+@pytest.fixture
+def canvas_roster(tmp_path) -> Path:
+    path = tmp_path / "canvas-gradebook-export.csv"
+    path.write_text(CANVAS_EXPORT, encoding="utf-8")
+    return path
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_canvas_export_with_the_canvas_roster(toy, course, canvas_roster, tmp_path, capsys):
+    out = tmp_path / "canvas.csv"
+    assert main(["export", "toy", "--format", "canvas", "--roster", str(canvas_roster), "--csv", str(out),
+                 "--course", str(course), "--assignments", str(tmp_path / "assignments")]) == 0
+    assert read_rows(out) == [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "toy (4242)"],
+        ["Points Possible", "", "", "", "", "5"],
+        ["Liddell, Alice", "1001", "A-1", "alice", "Sec 1", "3.5"],   # the gradebook's score: manual grade counts
+        ["Builder, Bob", "1002", "B-2", "bob", "Sec 2", "0"],          # ungradable scores 0
+        ["carol", "", "", "carol", "", ""],                            # harness error: left blank, not in roster
+        ["Dent, Arthur", "1004", "D-4", "dave", "Sec 1", ""],          # not graded yet: left blank
+    ]
+    printed = capsys.readouterr().out
+    assert "carol: not in the roster" in printed and "dave: no score (missing" in printed
+    assert "4 student(s) written" in printed
+
+
+def test_canvas_export_is_what_canvas_reads_back(toy, course, canvas_roster, tmp_path):
+    """Re-read the file the way Canvas' importer does: required columns, ids matched, points possible row."""
+    from grader.collect import read_roster
+    from grader.export import write_canvas_csv
+
+    out = tmp_path / "canvas.csv"
+    count, _ = write_canvas_csv(toy, course, out, canvas_roster)
+    assert count == 4
+    with open(out, newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert {"Student", "ID", "SIS Login ID", "Section", "toy (4242)"} <= set(table[0])
+    assert table[0]["Student"] == "Points Possible" and table[0]["toy (4242)"] == "5"
+    # our file is itself a valid roster (the same shape as Canvas' export): ids survive the round trip
+    assert {r.canvas_id: r.sis_login_id for r in read_roster(out)} == {"1001": "alice", "1002": "bob", "1004": "dave"}
+
+
+def test_canvas_export_without_a_roster_uses_sis_login_ids(toy, course, tmp_path):
+    out = tmp_path / "canvas.csv"
+    assert main(["export", "toy", "--format", "canvas", "--csv", str(out), "--course", str(course),
+                 "--assignments", str(tmp_path / "assignments")]) == 0
+    rows = read_rows(out)
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "toy"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "5"]
+    assert [(r[0], r[1], r[3], r[5]) for r in rows[2:]] == [
+        ("alice", "", "alice", "3.5"), ("bob", "", "bob", "0"), ("carol", "", "carol", ""), ("dave", "", "dave", "")]
+
+
+def test_canvas_column_can_be_named_and_a_non_canvas_roster_is_refused(toy, course, tmp_path, capsys):
+    out = tmp_path / "canvas.csv"
+    assert main(["export", "toy", "--format", "canvas", "--canvas-column", "Toy homework (777)", "--csv", str(out),
+                 "--course", str(course), "--assignments", str(tmp_path / "assignments")]) == 0
+    assert read_rows(out)[0][-1] == "Toy homework (777)"
+    generic = tmp_path / "ids.csv"
+    generic.write_text("lms_id,student_id\n1001,alice\n")
+    assert main(["export", "toy", "--format", "canvas", "--roster", str(generic), "--csv", str(out),
+                 "--course", str(course), "--assignments", str(tmp_path / "assignments")]) == 1
+    assert "needs Canvas' gradebook export" in capsys.readouterr().out
+
+
+def test_plain_csv_stays_the_default(toy, course, tmp_path):
+    out = tmp_path / "plain.csv"
+    assert main(["export", "toy", "--csv", str(out), "--course", str(course),
+                 "--assignments", str(tmp_path / "assignments")]) == 0
+    assert out.read_text().splitlines()[0] == "student_id,status,score,max_score,square_tests,cube_tests,reason"

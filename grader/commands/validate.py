@@ -3,8 +3,10 @@
 Runs it exactly as the grader rebuilds it (your solution cells, the released
 test cells, in the same sandbox) and shows which visible tests pass, which
 functions are not implemented yet, the run time, and anything that would make
-the notebook ungradable. Hidden checks are not run: passing the visible tests
-does not guarantee full marks.
+the notebook ungradable. It also warns about what makes a notebook fragile:
+test cells deleted, edited or with changed metadata (grade ids) compared with
+the release, code outside the solution cells, and outputs over 5 MiB. Hidden
+checks are not run: passing the visible tests does not guarantee full marks.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def run(args) -> int:
     assignment = Assignment.find(args.assignment or path.stem)
     report = validate(path, assignment, confined=_sandbox_available())
     if report.ungradable:
+        for warning in report.warnings:
+            print(f"warning: {warning}")
         print(f"UNGRADABLE: {report.ungradable}")
         return 1
     for cell in report.cells:

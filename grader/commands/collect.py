@@ -1,0 +1,47 @@
+"""Import an LMS bulk download (Canvas or Moodle zip) into COURSE/submitted/STUDENT/NAME/NAME.ipynb.
+
+Canvas file names ({login}[_late]_{userid}_{submissionid}_{file}, "-N" before
+the extension on a resubmission): the student id is the Canvas login. Moodle
+({Full Name}_{participantid}_assignsubmission_file_/{file}, or flattened): the
+student id is the Moodle participant id. --roster maps them to your own ids:
+Canvas' gradebook export (the Canvas user id becomes the SIS Login ID) or a CSV
+with the columns lms_id,student_id.
+
+Each student's latest notebook (by the time in the zip, then Canvas' -N) is
+imported, with that time in timestamp.txt beside it (nbgrader's format, UTC).
+Older notebooks, non-notebook files and late submissions are listed; files
+matching no naming scheme are listed and copied to COURSE/submitted/.unmatched/.
+Unsafe entries (paths with "..", links, files over 100 MiB, zips over 2 GiB
+unpacked) are never written where they point. Exit status: 0 when at least one
+notebook was collected, 1 when none, 2 when the zip was refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfoNotFoundError
+
+from grader.collect import CollectError, collect, summary_lines
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the assignment, e.g. conv2d")
+    parser.add_argument("--zip", type=Path, required=True, metavar="FILE", help="the LMS bulk download")
+    parser.add_argument("--course", type=Path, default=Path("."), help="the course directory (default: .)")
+    parser.add_argument("--roster", type=Path, default=None, metavar="CSV",
+                        help="map LMS ids to student ids: Canvas' gradebook export, or columns lms_id,student_id")
+    parser.add_argument("--timezone", default="UTC", metavar="TZ",
+                        help="the time zone of the times stored in the zip (IANA name, default: UTC)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        report = collect(args.zip, args.name, args.course, roster=args.roster, timezone=args.timezone)
+    except (CollectError, ValueError, ZoneInfoNotFoundError) as error:
+        print(f"grader collect: {error}", file=sys.stderr)
+        return 2
+    for line in summary_lines(report, args.name, args.course):
+        print(line)
+    return 0 if report.collected else 1

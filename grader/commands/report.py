@@ -1,0 +1,41 @@
+"""Class statistics of an assignment as one self-contained HTML page.
+
+Reads COURSE/autograded/*/NAME/result.json and writes FILE: summary numbers
+(results, graded, ungradable, harness errors, not graded yet, mean, median),
+a score histogram, the failure rate of every hidden check (which mistakes are
+common, most failed first), the run-time distribution, and the ungradable
+submissions and harness errors with their reasons. The plots are PNGs inlined
+into the page, which loads nothing from the network: mail it or upload it as is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the assignment, e.g. conv2d")
+    parser.add_argument("--html", type=Path, required=True, metavar="FILE", help="the page to write")
+    parser.add_argument("--course", type=Path, default=Path("."), help="the course directory (default: .)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("grader report: needs matplotlib for its plots: pip install matplotlib "
+              "(it comes with the project's [keras] extra)", file=sys.stderr)
+        return 2
+    from grader.report import write_report
+
+    report = write_report(args.course, args.name, args.html)
+    summary = report.summary()
+    if not summary["n"] and not summary["missing"]:
+        print(f"note: no results for {args.name} under {args.course / 'autograded'}: "
+              f"run `grader autograde {args.name}` first")
+    mean = f"{summary['mean']:.2f}" if summary["mean"] is not None else "-"
+    print(f"{args.name}: {summary['n']} result(s) ({summary['graded']} graded, {summary['ungradable']} ungradable, "
+          f"{summary['error']} error(s)), mean {mean} of {summary['max_score']:g}; written to {args.html}")
+    return 0

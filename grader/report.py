@@ -1,0 +1,204 @@
+"""Class statistics of one assignment as a single self-contained HTML page.
+
+Read from the result documents under ``autograded/*/NAME/result.json`` only (the
+autograder's scores; manual grades live in the gradebook and the export).  The
+page holds summary numbers, a score histogram, the failure rate of every hidden
+check (which mistakes are common), the run-time distribution and the lists of
+ungradable submissions and harness errors with their reasons.  Plots are
+matplotlib (Agg) PNGs inlined as base64 ``data:`` URIs: the page loads nothing
+from anywhere, so it can be mailed or attached to the LMS as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import dataclasses
+import io
+import statistics
+from pathlib import Path
+
+import jinja2
+
+from grader import results
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
+                          undefined=jinja2.StrictUndefined)
+PASSED = "passed"
+
+
+@dataclasses.dataclass
+class CheckStats:
+    """How one hidden check went across the class."""
+
+    name: str
+    title: str
+    cell: str
+    points: float
+    runs: int = 0
+    outcomes: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    messages: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+
+    @property
+    def failures(self) -> int:
+        return self.runs - self.outcomes[PASSED]
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failures / self.runs if self.runs else 0.0
+
+    @property
+    def top_message(self) -> tuple[str, int]:
+        return self.messages.most_common(1)[0] if self.messages else ("", 0)
+
+
+@dataclasses.dataclass
+class ClassReport:
+    """Everything the page shows."""
+
+    assignment: str
+    results: list[dict]
+    missing: list[str]
+    checks: list[CheckStats]
+
+    def by_status(self, status: str) -> list[dict]:
+        return [r for r in self.results if r.get("status") == status]
+
+    @property
+    def scores(self) -> list[float]:
+        """Scores of the graded and the ungradable submissions (an ungradable one scores 0)."""
+        return [float(r.get("score", 0.0)) for r in self.results if r.get("status") in ("graded", "ungradable")]
+
+    @property
+    def max_score(self) -> float:
+        return max((float(r.get("max_score", 0.0)) for r in self.results), default=0.0)
+
+    @property
+    def run_times(self) -> list[float]:
+        times = []
+        for r in self.results:
+            value = (r.get("timings") or {}).get("total_s")
+            if isinstance(value, (int, float)):
+                times.append(float(value))
+        return times
+
+    def summary(self) -> dict:
+        scores, top = self.scores, self.max_score
+        return {
+            "n": len(self.results), "graded": len(self.by_status("graded")),
+            "ungradable": len(self.by_status("ungradable")), "error": len(self.by_status("error")),
+            "missing": len(self.missing), "scored": len(scores), "max_score": top,
+            "mean": statistics.fmean(scores) if scores else None,
+            "median": statistics.median(scores) if scores else None,
+            "full_marks": sum(1 for s in scores if top and abs(s - top) < 1e-9),
+            "zero": sum(1 for s in scores if s == 0),
+            "median_run_s": statistics.median(self.run_times) if self.run_times else None,
+        }
+
+
+def load(course: Path, assignment: str) -> ClassReport:
+    """The results of ``assignment`` in ``course``; unreadable ones count as errors, never vanish."""
+    found = []
+    autograded = course / "autograded"
+    for path in sorted(autograded.glob(f"*/{assignment}/{results.RESULT_FILE}")) if autograded.is_dir() else []:
+        doc = results.read(path)
+        if doc is None:
+            student = path.parent.parent.name
+            doc = results.new_result(student, assignment, "error", f"unreadable result file {path.name}")
+        found.append(doc)
+    have = {r["student"] for r in found}
+    submitted = course / "submitted"
+    missing = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir()
+                     and p.parent.name not in have and not p.parent.name.startswith(".")) if submitted.is_dir() else []
+    checks: dict[str, CheckStats] = {}
+    for doc in found:
+        if doc.get("status") != "graded":
+            continue
+        for item in doc.get("checks", []):
+            name = str(item.get("name", "?"))
+            stats = checks.setdefault(name, CheckStats(name, str(item.get("title", "")), str(item.get("cell", "")),
+                                                       float(item.get("points", 0.0))))
+            stats.runs += 1
+            outcome = str(item.get("outcome", "error"))
+            stats.outcomes[outcome] += 1
+            if outcome != PASSED and item.get("message"):
+                stats.messages[str(item["message"])] += 1
+    return ClassReport(assignment, sorted(found, key=lambda r: r["student"]), missing, list(checks.values()))
+
+
+# ----------------------------------------------------------------------------- plots
+
+def _png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def plots(report: ClassReport) -> dict[str, str]:
+    """name -> base64 PNG; a plot without data is left out (the page says so)."""
+    from matplotlib.figure import Figure  # no pyplot: the Agg canvas, no global backend state
+    from matplotlib.ticker import MaxNLocator
+
+    out = {}
+    scores, top = report.scores, report.max_score
+    if scores:
+        figure = Figure(figsize=(7, 3.2))
+        axes = figure.subplots()
+        if top and top <= 40 and float(top).is_integer():
+            bins = [b - 0.5 for b in range(int(top) + 2)]
+        else:
+            bins = 20
+        axes.hist(scores, bins=bins, color="#4c78a8", edgecolor="white")
+        summary = report.summary()
+        axes.axvline(summary["mean"], color="#e45756", linestyle="--", label=f"mean {summary['mean']:.2f}")
+        axes.axvline(summary["median"], color="#54a24b", linestyle=":", label=f"median {summary['median']:g}")
+        axes.set_xlabel(f"score (of {top:g})")
+        axes.set_ylabel("submissions")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_title("Scores (graded and ungradable submissions)")
+        axes.legend(frameon=False)
+        out["scores"] = _png(figure)
+    if report.checks:
+        ranked = sorted(report.checks, key=lambda c: (-c.failure_rate, c.name))[::-1]  # barh draws bottom-up
+        figure = Figure(figsize=(7, 0.9 + 0.32 * len(ranked)))
+        axes = figure.subplots()
+        rates = [100 * c.failure_rate for c in ranked]
+        bars = axes.barh([c.name for c in ranked], rates, color="#f58518")
+        for bar, check in zip(bars, ranked):
+            axes.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
+                      f"{100 * check.failure_rate:.0f}% ({check.failures}/{check.runs})", va="center", fontsize=8)
+        axes.set_xlim(0, 115)
+        axes.set_xlabel("graded submissions failing the check (%)")
+        axes.set_title("Hidden checks, most failed on top")
+        out["checks"] = _png(figure)
+    times = report.run_times
+    if times:
+        figure = Figure(figsize=(7, 3.0))
+        axes = figure.subplots()
+        axes.hist(times, bins=min(20, max(5, len(times))), color="#72b7b2", edgecolor="white")
+        axes.set_xlabel("grading time per submission (s, timings.total_s)")
+        axes.set_ylabel("submissions")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_title("Run time")
+        out["times"] = _png(figure)
+    return out
+
+
+# ----------------------------------------------------------------------------- the page
+
+def render(report: ClassReport) -> str:
+    """The HTML page of ``report``."""
+    ranked = sorted(report.checks, key=lambda c: (-c.failure_rate, c.name))
+    return _ENV.get_template("report.html").render(
+        r=report, s=report.summary(), plots=plots(report), checks=ranked,
+        ungradable=report.by_status("ungradable"), errors=report.by_status("error"), generated_at=results.now())
+
+
+def write_report(course: Path, assignment: str, html_path: Path) -> ClassReport:
+    """Write the page of ``assignment`` to ``html_path``; returns what it shows."""
+    report = load(Path(course), assignment)
+    html = render(report)
+    html_path = Path(html_path)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(html, encoding="utf-8")
+    return report
