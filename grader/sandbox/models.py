@@ -31,10 +31,32 @@ def _objects(node):
             yield from _objects(value)
 
 
+def keras_function_names() -> set[str]:
+    """Built-in Keras losses, activations and metrics, which a config names as plain functions."""
+    import keras
+
+    return {name for package in (keras.losses, keras.activations, keras.metrics)
+            for name in dir(package) if not name.startswith("_") and callable(getattr(package, name))}
+
+
 def refusal(config: dict, allowed_layers: set[str]) -> str | None:
-    """Why this model config is refused, or None if every object in it is acceptable."""
+    """Why this model config is refused, or None if every object in it is acceptable.
+
+    Functional models hold ``__keras_tensor__`` entries (plain data about their
+    connections); a loss or activation given as a function is stored by name and
+    accepted when the name is a built-in Keras function (Keras never stores code for it).
+    """
+    functions = None
     for item in _objects(config):
         name, module = str(item.get("class_name")), str(item.get("module") or "")
+        if name == "__keras_tensor__":
+            continue
+        if name == "function" and module == "builtins":
+            functions = functions if functions is not None else keras_function_names()
+            if item.get("config") in functions:
+                continue
+            return (f"the model uses the function {str(item.get('config'))[:60]!r}, which is not a built-in "
+                    "Keras function: give activations and losses by name")
         if name == "Lambda":
             return "the model contains a Lambda layer, which carries Python code: use built-in layers only"
         if not module.startswith("keras") or item.get("registered_name") not in (None, name):
