@@ -1,0 +1,17 @@
+# variant: relu, today's default, instead of the lecture's tanh in the hidden layers
+# targets: lenet_activations
+# %% build_lenet_impl
+def build_lenet():
+    model = keras.Sequential([
+        keras.Input(shape=(32, 32, 1)),
+        keras.layers.Conv2D(6, (5, 5), activation="relu"),
+        keras.layers.AveragePooling2D(pool_size=(2, 2)),
+        keras.layers.Conv2D(16, (5, 5), activation="relu"),
+        keras.layers.AveragePooling2D(pool_size=(2, 2)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(120, activation="relu"),
+        keras.layers.Dense(84, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
