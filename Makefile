@@ -12,7 +12,7 @@ RUN := PATH="$(abspath $(BIN)):$$PATH"
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,keras]'
+	$(BIN)/python -m pip install -q -e '.[test,keras,postgres]'
 	touch $@
 
 system-deps:
@@ -20,6 +20,15 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && apt-get install -y -qq bubblewrap; \
 	  else echo "bubblewrap is missing: sudo apt-get install bubblewrap"; exit 1; fi; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq postgresql; \
+	  else echo "PostgreSQL (for tests/test_postgres.py) is missing: sudo apt-get install postgresql"; exit 1; fi; }
+	@# chromium: tests/test_report.py loads the report page in a real headless browser (skipped without it)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "chromium is missing (the report's browser test is skipped): sudo apt-get install chromium"; fi; }
 
 demo: system-deps $(BIN)/.installed
 	$(RUN) $(BIN)/grader demo

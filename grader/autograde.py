@@ -5,6 +5,12 @@ the sandbox. What comes back is validated JSON, written atomically under
 ``autograded/STUDENT/NAME/result.json`` and then recorded in the gradebook.
 Re-running skips notebooks whose hash already has a result, so a batch killed
 at any point and re-run ends with the same grades.
+
+Durability: the result files are the ledger and gradebook writes are idempotent, so
+only this process writes the gradebook and a re-run re-syncs it from the files. A lost
+worker's tasks are re-run elsewhere by Dask; a job that still ends in ``KilledWorker``
+(its workers died more often than ``distributed.scheduler.allowed-failures``) is
+submitted once more before it is recorded as ``error``.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -96,6 +103,8 @@ def autograde(course: Path, assignment: Assignment, *, client_factory: Callable,
     jobs = list(find_jobs(course, assignment, confined=confined))
     todo = [job for job in jobs if force or not _is_current(course, job)]
     summary.skipped = len(jobs) - len(todo)
+    if summary.skipped:
+        print(f"resuming: {summary.skipped} of {len(jobs)} already graded", file=sys.stderr)
     with gradebook.GradebookWriter(db_url, assignment) as book:
         _sync_gradebook(course, book, [j for j in jobs if j not in todo])
         if todo:
@@ -105,15 +114,29 @@ def autograde(course: Path, assignment: Assignment, *, client_factory: Callable,
 
 def _run(course, assignment, book, todo, client_factory, summary, progress) -> None:
     """Submit the jobs to Dask and finish each as it completes."""
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     with client_factory() as client:
-        futures = {client.submit(grade, job, key=f"grade-{job.assignment}-{job.student}-{os.urandom(4).hex()}",
-                                 pure=False, retries=1, resources=_resources(assignment, client)): job
-                   for job in todo}
+        resources = _resources(assignment, client)
+
+        def submit(job: GradingJob):
+            return client.submit(grade, job, key=f"grade-{job.assignment}-{job.student}-{os.urandom(4).hex()}",
+                                 pure=False, retries=1, resources=resources)
+
+        futures = {submit(job): job for job in todo}
+        resubmitted: set[GradingJob] = set()
+        completed = as_completed(list(futures))
         with tqdm(total=len(todo), desc=f"grading {assignment.name}", unit="nb", disable=not progress) as bar:
-            for future in as_completed(futures):
-                _finish(course, assignment, book, futures.pop(future), future, summary)
+            for future in completed:
+                job = futures.pop(future)
+                if (future.status == "error" and isinstance(future.exception(), KilledWorker)
+                        and job not in resubmitted):  # Dask gave up after its allowed failures: once more
+                    resubmitted.add(job)
+                    again = submit(job)
+                    futures[again] = job
+                    completed.add(again)
+                    continue
+                _finish(course, assignment, book, job, future, summary)
                 bar.update()
 
 

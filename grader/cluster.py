@@ -1,18 +1,37 @@
-"""Dask clients for grading: an in-process LocalCluster by default, or an existing scheduler."""
+"""Dask clients for grading: an in-process LocalCluster by default, or an existing scheduler.
+
+A real cluster is ``dask scheduler`` on one host and, per GPU, one single-threaded
+``dask worker tcp://HOST:8786 --resources GPU=1`` with its own ``CUDA_VISIBLE_DEVICES``
+(``scripts/start_gpu_workers.sh`` starts them). Jobs of assignments that need a GPU ask
+for ``resources={"GPU": 1}`` whenever some worker offers it (``grader.autograde``), so
+each GPU grades one submission at a time; a LocalCluster offers no resources and runs
+them on CPU. Workers receive :class:`grader.grade.GradingJob` objects holding absolute
+paths, so every worker must see the same checkout and course directory (a shared
+filesystem) and run the same Python environment.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
-from typing import Callable
+from collections.abc import Callable
+
+#: Seconds to wait for ``--scheduler`` before giving up with a one-line error.
+CONNECT_TIMEOUT_S = 10.0
 
 
-def client_factory(workers: int | None = None, scheduler: str | None = None) -> Callable:
+class SchedulerUnreachable(SystemExit):
+    """The scheduler did not answer in time; exits the CLI with a one-line message, no traceback."""
+
+
+def client_factory(workers: int | None = None, scheduler: str | None = None,
+                   timeout: float = CONNECT_TIMEOUT_S) -> Callable:
     """A context-manager factory yielding a ``distributed.Client``.
 
-    ``scheduler`` (``tcp://HOST:8786``) connects to a running cluster; otherwise a
-    LocalCluster of ``workers`` single-threaded processes is started and stopped.
+    ``scheduler`` (``tcp://HOST:8786``) connects to a running cluster, giving up after
+    ``timeout`` seconds with :class:`SchedulerUnreachable`; otherwise a LocalCluster of
+    ``workers`` single-threaded processes is started and stopped.
     """
 
     @contextlib.contextmanager
@@ -21,7 +40,14 @@ def client_factory(workers: int | None = None, scheduler: str | None = None) -> 
 
         logging.getLogger("distributed").setLevel(logging.ERROR)
         if scheduler:
-            with Client(scheduler) as client:
+            try:
+                client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError) as error:
+                raise SchedulerUnreachable(
+                    f"error: no Dask scheduler answered at {scheduler} within {timeout:g} s "
+                    f"({type(error).__name__}); is `dask scheduler` running there and the port reachable?"
+                ) from None
+            with client:
                 yield client
             return
         count = workers or os.cpu_count() or 1

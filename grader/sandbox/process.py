@@ -50,6 +50,7 @@ SANDBOX_ENV = {
     # On GPU workers: no TF32 (float32 at ~1e-3 error otherwise) and deterministic kernels.
     "NVIDIA_TF32_OVERRIDE": "0",
     "TF_DETERMINISTIC_OPS": "1",
+    "TF_FORCE_GPU_ALLOW_GROWTH": "true",
     "PYTHONHASHSEED": "0",
 }
 
