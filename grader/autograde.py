@@ -57,7 +57,15 @@ def find_jobs(course: Path, assignment: Assignment, *, confined: bool) -> Iterat
         notebook = paths.submitted_notebook(course, student_dir.name, assignment.name)
         yield GradingJob(student=student_dir.name, assignment=assignment.name, notebook=str(notebook),
                          assignments_root=str(assignment.root.parent), confined=confined,
-                         problem=_folder_problem(folder, notebook))
+                         submitted_at=_submitted_at(folder), problem=_folder_problem(folder, notebook))
+
+
+def _submitted_at(folder: Path) -> str | None:
+    """nbgrader's ``timestamp.txt`` (written by ``grader collect`` or nbgrader), if present."""
+    stamp = folder / "timestamp.txt"
+    if not stamp.is_file() or stamp.is_symlink():
+        return None
+    return stamp.read_text().strip()[:64] or None
 
 
 def _folder_problem(folder: Path, notebook: Path) -> str:

@@ -166,3 +166,15 @@ def test_batch_killed_midway_and_rerun_ends_with_the_same_grades(tmp_path):
         a = results.read(paths.autograded_dir(killed, student, "conv2d") / "result.json")
         b = results.read(paths.autograded_dir(clean, student, "conv2d") / "result.json")
         assert (a["score"], a["status"]) == (b["score"], b["status"]), student
+
+
+def test_submission_time_from_timestamp_txt_reaches_the_result_and_the_gradebook(tmp_path):
+    from nbgrader.api import Gradebook
+
+    write_submission(tmp_path, "alice", "conv2d", submission(ASSIGNMENT, None))
+    (tmp_path / "submitted" / "alice" / "conv2d" / "timestamp.txt").write_text("2026-11-20 09:30:00.000000 UTC\n")
+    autograde(tmp_path, ASSIGNMENT, client_factory=client_factory(workers=1), progress=False)
+    result = results.read(paths.autograded_dir(tmp_path, "alice", "conv2d") / "result.json")
+    assert result["submitted_at"] == "2026-11-20 09:30:00.000000 UTC"
+    with Gradebook(course_db_url(tmp_path)) as gb:
+        assert gb.find_submission("conv2d", "alice").timestamp.isoformat().startswith("2026-11-20T09:30:00")
