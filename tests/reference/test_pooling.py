@@ -4,15 +4,15 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow  # noqa: E402, F401  (imported once here, before Keras builds its first layer)
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import keras
+import numpy as np
+import pytest
+import tensorflow  # noqa: F401  (imported once here, before Keras builds its first layer)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-import reference  # noqa: E402
-from reference.pooling import avg_pool2d, max_pool2d  # noqa: E402
+import reference
+from reference.pooling import avg_pool2d, max_pool2d
 
 LECTURE_X = np.array([[5, 2, -3, 0], [2, -1, 4, -1], [-4, -4, -3, 0], [3, 5, 0, -1]])
 LECTURE_MAX = np.array([[5, 4], [5, 0]])
@@ -200,7 +200,7 @@ def test_integer_inputs_give_float64():
     x = LECTURE_X.reshape(1, 4, 4, 1)
     y = avg_pool2d(x, 3, 1)
     assert y.dtype == np.float64 and max_pool2d(x, 2).dtype == np.float64
-    np.testing.assert_allclose(y[0, :, :, 0], [[-1 / 3, -2 / 9], [-2 / 9, 0]], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(y[0, :, :, 0], [[-2 / 9, -6 / 9], [2 / 9, -1 / 9]], rtol=0, atol=1e-15)
 
 
 def test_inputs_are_not_modified_and_results_own_their_memory():
