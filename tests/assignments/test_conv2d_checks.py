@@ -1,23 +1,22 @@
 """The conv2d hidden checks, run in-process (no sandbox) against known solutions.
 
-A tiny stand-in for the sandboxed student replaces ``student.call``: it runs the
+A tiny stand-in for the sandboxed student replaces ``student.call`` (``proxy.py``): it runs the
 function from a namespace built by exec-ing the notebook's locked code cells and
 the solution cells (the instructor's code, or a variant's), on copies of the
-arguments, and records which arguments were modified in place.
+arguments, and records which arguments were modified in place. The student's own
+exceptions propagate unchanged here (``sandbox_errors=False``).
 """
 
-import builtins
-import re
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from proxy import Harness, LocalStudent
 
 from grader.assignment import Assignment
 from grader.checks import CheckFailed
-from grader.notebook.cells import grade_id, is_graded, is_solution, solution_code
 from grader.notebook.variants import read_variants
 
 ASSIGNMENT = Assignment.find("conv2d")
@@ -30,77 +29,8 @@ ALTERNATIVES = read_variants(Path(__file__).resolve().parents[1] / "fixtures" / 
 LECTURE_X = np.array([[1, 2, 2, -2], [1, 0, 2, 4], [2, -1, -1, 3], [0, 0, -3, -2]], dtype=float)
 LECTURE_W = np.array([[1, 0, 3], [2, -1, -1], [0, 1, -3]], dtype=float)
 
-
-class LocalStudent:
-    """``student`` as a check sees it, calling plain Python functions instead of a sandbox."""
-
-    def __init__(self, namespace: dict):
-        self.namespace = namespace
-        self.last_mutated: tuple[int, ...] = ()
-
-    def call(self, name, *args):
-        function = self.namespace[name]
-        given = [np.array(a, copy=True) for a in args]
-        before = [a.copy() for a in given]
-        result = function(*given)
-        self.last_mutated = tuple(i for i, (a, b) in enumerate(zip(given, before))
-                                  if a.shape != b.shape or a.dtype != b.dtype or not np.array_equal(a, b))
-        if isinstance(result, (int, float)) and not isinstance(result, bool):
-            return result
-        return np.asarray(result)
-
-
-def _builtins_hiding(forbidden) -> dict:
-    """Builtins whose ``import`` of a forbidden top-level module fails, as in the sandbox."""
-    real_import = builtins.__import__
-
-    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-        if level == 0 and name.split(".")[0] in forbidden:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return real_import(name, globals, locals, fromlist, level)
-
-    return {**vars(builtins), "__import__": guarded_import}
-
-
-def program(cells: dict | None = None, *, tests: bool = False, forbidden=()) -> dict:
-    """Run the notebook's code cells top to bottom (test cells only if ``tests``).
-
-    Solution cells named in ``cells`` get that code, the others the instructor's.
-    A cell that raises is skipped, as in a notebook: the later cells still run,
-    unless ``tests`` is set, when the error propagates.
-    """
-    cells = cells or {}
-    namespace = {"__builtins__": _builtins_hiding(set(forbidden)), "__name__": "__main__"}
-    for cell in ASSIGNMENT.source.cells:
-        if cell.cell_type != "code" or (is_graded(cell) and not tests):
-            continue
-        code = cells.get(grade_id(cell), solution_code(cell.source)) if is_solution(cell) else cell.source
-        try:
-            exec(compile(code, f"<cell {grade_id(cell)}>", "exec"), namespace)
-        except Exception:
-            if tests:
-                raise
-    return namespace
-
-
-def run_checks(namespace: dict, seed: int = SEED) -> dict:
-    """Outcome of every check: None when it passed, else the exception it ended with."""
-    outcomes = {}
-    for item in CHECKS:
-        rng = np.random.default_rng([seed, zlib.crc32(item.name.encode())])
-        try:
-            item.function(LocalStudent(namespace), rng)
-            outcomes[item.name] = None
-        except Exception as error:  # the harness scores any exception as a failed check
-            outcomes[item.name] = error
-    return outcomes
-
-
-def stub_cells() -> dict:
-    """The released notebook's solution cells: the solution region becomes NotImplementedError."""
-    region = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[ \t]*$", re.S | re.M)
-    return {grade_id(c): region.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", c.source)
-            for c in ASSIGNMENT.source.cells if is_solution(c)}
+HARNESS = Harness(ASSIGNMENT, sandbox_errors=False)
+program, run_checks, stub_cells = HARNESS.program, HARNESS.run_checks, HARNESS.stub_cells
 
 
 # ----------------------------------------------------------------------------- structure
