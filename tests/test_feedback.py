@@ -34,3 +34,16 @@ def test_ungradable_page_gives_the_reason(tmp_path):
     [page] = write_feedback(tmp_path, "conv2d")
     assert page == tmp_path / "feedback" / "bob" / "conv2d" / "conv2d.html"
     assert "could not be graded: the file is not valid JSON" in page.read_text()
+
+
+def test_feedback_of_a_failing_variant_names_the_smallest_failing_case(tmp_path):
+    """A real padding_stride notebook with the `/` instead of `//` mistake, graded in the sandbox."""
+    from grader.assignment import Assignment
+    from grader.grade import GradingJob, grade
+    from grader.sampleclass import submission, write_submission
+
+    assignment = Assignment.find("padding_stride")
+    variant = next(v for v in assignment.variants() if v.name == "true_division")
+    path = write_submission(tmp_path, "student", "padding_stride", submission(assignment, variant))
+    page = render(grade(GradingJob("student", "padding_stride", str(path), str(assignment.root.parent))))
+    assert "fails for " in page and "stride=" in page
