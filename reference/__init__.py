@@ -13,3 +13,8 @@ __all__ = ["conv2d", "correlate2d", "output_size", "zero_pad", "max_pool2d", "av
 from reference.lenet import build_feature_model, build_lenet, expected_output_shapes  # noqa: E402
 
 __all__ += ["build_lenet", "build_feature_model", "expected_output_shapes"]
+
+# Image segmentation: mean IoU (numpy) and the reference FCN (Keras imported inside build_fcn).
+from reference.fcn import build_fcn, mean_iou  # noqa: E402
+
+__all__ += ["mean_iou", "build_fcn"]

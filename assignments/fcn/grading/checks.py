@@ -1,0 +1,337 @@
+"""Hidden checks of the fcn assignment (never released).
+
+- ``mean_iou`` is compared with ``reference.mean_iou`` on plain cases and, property-based,
+  on label maps of random shapes whose classes are often partly absent; hypothesis reports the
+  smallest failing case by its shape, number of classes and absent classes (never the labels).
+- ``build_fcn`` is called in the sandbox; the returned (untrained) Keras model is loaded here
+  (allow-listed layers, safe_mode) and inspected: layer classes, output shapes at two input
+  sizes, softmax over the class axis, the compiled loss.
+- ``model``, trained by the notebook, is evaluated here on canvases made from the held-out
+  digits with a seed drawn from the check's hidden ``rng``: its mean IoU must reach
+  ``IOU_THRESHOLD``.  Messages name shapes, layers and IoU values, never hidden images.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+from hypothesis import strategies as st
+
+import reference
+from grader.checks import CheckFailed, check, expect_array, expect_property
+from reference.data import holdout_digits, make_segmentation_set
+
+NUM_CLASSES = 11
+DOWNSAMPLING = 4
+# The solution notebook's model: mean IoU 0.396 on the canvases of this check (0.37-0.40 on 5 other seeds);
+# the recipe with other initial weights 0.43-0.53; a Sequential FCN without skips 0.22-0.36; background only 0.09.
+IOU_THRESHOLD = 0.25
+HIDDEN_CANVASES = 300
+PROPERTY_EXAMPLES = 60
+KERAS_TIMEOUT = 120  # building, saving and training-free inference in the student process
+PREDICT_BATCH = 50
+NOT_FULLY_CONVOLUTIONAL = ("Dense", "Flatten")
+UPSAMPLING = ("Conv2DTranspose", "UpSampling2D")
+POOLING = ("MaxPooling2D", "AveragePooling2D")
+IOU_ARGS = ("y_true", "y_pred", "num_classes")
+
+# Loading a compiled model whose optimizer has not taken a step yet makes Keras warn that it skips the
+# optimizer's variables: harmless for these checks.  Set once for the process (catch_warnings is not
+# thread-safe, and the gate grades in threads).
+warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+
+
+# ----------------------------------------------------------------------------- helpers: mean_iou
+
+def _iou(student, y_true, y_pred, num_classes, what):
+    """The student's mean IoU as a float; fails on arrays, NaN or changed inputs."""
+    result = student.call("mean_iou", y_true, y_pred, num_classes)
+    if student.last_mutated:
+        changed = ", ".join(IOU_ARGS[i] for i in student.last_mutated)
+        raise CheckFailed(f"mean_iou modified its input {changed} in place; build new arrays instead")
+    if isinstance(result, bool) or not isinstance(result, (int, float, np.ndarray)):
+        raise CheckFailed(f"mean_iou should return one number, got {type(result).__name__} for {what}")
+    if isinstance(result, np.ndarray):
+        result = expect_array(result, f"the result for {what}")
+        if result.size != 1:
+            raise CheckFailed(f"mean_iou should return one number, got an array of shape {result.shape} for {what}")
+        result = result.reshape(())
+    value = float(result)
+    if not np.isfinite(value):
+        raise CheckFailed(f"mean_iou returned {value} for {what}")
+    return value
+
+
+def _expect_iou(student, y_true, y_pred, num_classes, what):
+    value = _iou(student, y_true, y_pred, num_classes, what)
+    expected = reference.mean_iou(y_true, y_pred, num_classes)
+    if not np.isclose(value, expected, rtol=1e-6, atol=1e-9):
+        raise CheckFailed(f"mean_iou returned {value:.6g} for {what}, expected {expected:.6g}")
+
+
+def _absent(y_true, y_pred, num_classes) -> list[int]:
+    return sorted(set(range(num_classes)) - set(np.unique(y_true)) - set(np.unique(y_pred)))
+
+
+def _labels(rng, classes, shape):
+    return rng.choice(np.asarray(classes), size=shape).astype(np.int64)
+
+
+def _noisy(rng, y_true, classes, keep=0.6):
+    """A prediction that agrees with ``y_true`` on about ``keep`` of the pixels, else one of ``classes``."""
+    return np.where(rng.random(y_true.shape) < keep, y_true, _labels(rng, classes, y_true.shape))
+
+
+class _IouCase(NamedTuple):
+    """One property case: the shape, the classes, how many of them each map uses, the seed of the labels."""
+
+    shape: tuple
+    num_classes: int
+    true_classes: int
+    pred_classes: int
+    seed: int
+
+    def _label_maps(self):
+        rng = np.random.default_rng(self.seed)
+        used_true = rng.choice(self.num_classes, size=self.true_classes, replace=False)
+        used_pred = rng.choice(self.num_classes, size=self.pred_classes, replace=False)
+        y_true = _labels(rng, used_true, self.shape)
+        return y_true, _noisy(rng, y_true, used_pred, keep=0.5)
+
+
+@st.composite
+def _iou_cases(draw):
+    """Small shapes first (1-D before 2-D before batches), few classes before many."""
+    shape = tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)))
+    num_classes = draw(st.integers(1, 7))
+    true_classes = draw(st.integers(1, num_classes))
+    pred_classes = draw(st.integers(1, num_classes))
+    return _IouCase(shape, num_classes, true_classes, pred_classes, draw(st.integers(0, 2**32 - 1)))
+
+
+def _describe(case: _IouCase) -> str:
+    y_true, y_pred = case._label_maps()
+    return f"shape={case.shape}, num_classes={case.num_classes}, absent classes: {_absent(y_true, y_pred, case.num_classes)}"
+
+
+# ----------------------------------------------------------------------------- helpers: Keras models
+
+def _layer_classes(model) -> list[str]:
+    """Class names of every layer, nested models included."""
+    names = []
+    for layer in model.layers:
+        names.append(type(layer).__name__)
+        if hasattr(layer, "layers"):
+            names += _layer_classes(layer)
+    return names
+
+
+def _model(value, what):
+    import keras
+
+    if not isinstance(value, keras.Model):
+        raise CheckFailed(f"{what} should be a Keras model, got {type(value).__name__}")
+    return value
+
+
+def _built(student, num_classes=NUM_CLASSES):
+    return _model(student.call("build_fcn", num_classes), f"build_fcn({num_classes})")
+
+
+def _trained(student):
+    return _model(student.get("model"), "model")
+
+
+def _predict(model, x, what):
+    """The model's output for ``x`` as a float64 array; a model that cannot run on ``x`` fails."""
+    import keras
+
+    parts = []
+    try:  # eager calls in batches: no tf.data pipeline, no retracing for every new input size
+        for start in range(0, len(x), PREDICT_BATCH):
+            out = model(x[start:start + PREDICT_BATCH], training=False)
+            if isinstance(out, (list, tuple, dict)):
+                raise CheckFailed(f"{what} should have one output, got {len(out)}")
+            parts.append(np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float64))
+    except CheckFailed:
+        raise
+    except Exception as error:  # noqa: BLE001  (the student's architecture, run here on an allow-listed, safe model)
+        message = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise CheckFailed(f"{what} could not be applied to an input of shape {x.shape}: "
+                          f"{type(error).__name__}: {message}") from None
+    return np.concatenate(parts)
+
+
+def _sides(rng):
+    """A non-square size (H, W), both divisible by 4 (not necessarily by 8)."""
+    h, w = rng.choice(np.arange(5, 21), size=2, replace=False)
+    return int(h) * DOWNSAMPLING, int(w) * DOWNSAMPLING
+
+
+def _expect_probabilities(out, what, atol=1e-4):
+    if not np.all(np.isfinite(out)):
+        raise CheckFailed(f"{what} contains NaN or infinite values")
+    if out.min() < -atol:
+        raise CheckFailed(f"{what} has negative values (smallest {out.min():.3g}): expected softmax probabilities")
+    sums = out.sum(axis=-1)
+    wrong = np.abs(sums - 1) > atol
+    if wrong.any():
+        raise CheckFailed(
+            f"{what}: the class probabilities (last axis, {out.shape[-1]} values) do not sum to 1 at "
+            f"{int(wrong.sum())} of {wrong.size} pixels (sums between {sums.min():.3g} and {sums.max():.3g}); "
+            "apply the softmax over the last (class) axis")
+
+
+def _hidden_canvases(rng, n=HIDDEN_CANVASES):
+    x, y = holdout_digits()
+    return make_segmentation_set(x, y, n=n, seed=int(rng.integers(2**31)))
+
+
+# ----------------------------------------------------------------------------- mean_iou (3 points)
+
+@check(cell="mean_iou_tests", points=1)
+def mean_iou_hand_examples(student, rng):
+    """mean_iou: perfect = 1, disjoint = 0, any shape, counted over the whole set of images."""
+    h, w = int(rng.integers(5, 12)), int(rng.integers(5, 12))
+    y = _labels(rng, np.arange(4), (h, w))
+    value = _iou(student, y, y.copy(), 4, f"a perfect prediction of a ({h}, {w}) label map")
+    if not np.isclose(value, 1.0):
+        raise CheckFailed(f"mean_iou returned {value:.6g} for a perfect prediction, expected 1")
+    value = _iou(student, y, (y + 1) % 4, 4, f"a ({h}, {w}) prediction that is wrong at every pixel")
+    if not np.isclose(value, 0.0, atol=1e-9):
+        raise CheckFailed(f"mean_iou returned {value:.6g} for a prediction that is wrong at every pixel, expected 0")
+    y_true = _labels(rng, np.arange(3), (h * w,))
+    y_pred = _noisy(rng, y_true, np.arange(3))
+    for shape in [(h * w,), (h, w), (1, h, w)]:
+        _expect_iou(student, y_true.reshape(shape), y_pred.reshape(shape), 3, f"label maps of shape {shape}")
+    # A batch whose images differ in their classes: counted over all pixels at once, not image by image.
+    n = int(rng.integers(3, 5))
+    y_true = np.stack([_labels(rng, [0, 1 + i % 3], (h, w)) for i in range(n)])
+    y_pred = _noisy(rng, y_true, np.arange(4), keep=0.7)
+    _expect_iou(student, y_true, y_pred, 4, f"a batch of label maps of shape {y_true.shape}")
+
+
+@check(cell="mean_iou_tests", points=1)
+def mean_iou_absent_classes(student, rng):
+    """mean_iou averages over the classes present in y_true or y_pred only."""
+    h, w = int(rng.integers(6, 12)), int(rng.integers(6, 12))
+    used = np.sort(rng.choice(np.arange(1, NUM_CLASSES), size=2, replace=False))
+    y_true = _labels(rng, [0, *used], (h, w))
+    for what, y_pred in [("a perfect prediction", y_true.copy()),
+                         ("a partly wrong prediction", _noisy(rng, y_true, [0, *used]))]:
+        _expect_iou(student, y_true, y_pred, NUM_CLASSES,
+                    f"{what} of a ({h}, {w}) label map with num_classes={NUM_CLASSES}, "
+                    f"absent classes: {_absent(y_true, y_pred, NUM_CLASSES)}")
+    extra = int(rng.choice([c for c in range(1, NUM_CLASSES) if c not in used]))
+    y_pred = y_true.copy()
+    y_pred[0, :2] = extra
+    _expect_iou(student, y_true, y_pred, NUM_CLASSES,
+                f"a ({h}, {w}) prediction with class {extra} in y_pred only (it counts, with IoU 0), "
+                f"absent classes: {_absent(y_true, y_pred, NUM_CLASSES)}")
+
+
+@check(cell="mean_iou_tests", points=1)
+def mean_iou_matches_reference(student, rng):
+    """mean_iou matches the reference on random label maps of random shapes (smallest failing case reported)."""
+    def _differs(case: _IouCase):
+        y_true, y_pred = case._label_maps()
+        _expect_iou(student, y_true, y_pred, case.num_classes, "these label maps")
+
+    expect_property(_iou_cases(), _differs, rng, _describe, max_examples=PROPERTY_EXAMPLES)
+
+
+# ----------------------------------------------------------------------------- build_fcn (4 points)
+
+@check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
+def build_fcn_is_fully_convolutional(student, rng):
+    """build_fcn: input (None, None, 1), pooling encoder, Conv2DTranspose/UpSampling2D decoder, no Dense/Flatten."""
+    model = _built(student)
+    names = _layer_classes(model)
+    found = sorted({n for n in names if n in NOT_FULLY_CONVOLUTIONAL})
+    if found:
+        raise CheckFailed(f"the network contains {' and '.join(found)} layer(s) (layers: {', '.join(names)}); "
+                          "a fully convolutional network has none: use a 1x1 Conv2D for the per-pixel classes")
+    shape = tuple(model.inputs[0].shape)
+    if shape[1:] != (None, None, 1):
+        raise CheckFailed(f"the input shape is {shape[1:]}, expected (None, None, 1): any height and width")
+    if not any(n in POOLING for n in names):
+        raise CheckFailed(f"the encoder has no pooling layer (layers: {', '.join(names)})")
+    if not any(n in UPSAMPLING for n in names):
+        raise CheckFailed(f"the decoder has no Conv2DTranspose or UpSampling2D layer (layers: {', '.join(names)})")
+
+
+@check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
+def build_fcn_output_shape(student, rng):
+    """build_fcn(num_classes) maps (n, H, W, 1) to (n, H, W, num_classes) for two input sizes."""
+    h, w = _sides(rng)
+    k = int(rng.integers(3, 8))
+    for num_classes, size in [(NUM_CLASSES, (64, 64)), (NUM_CLASSES, (h, w)), (k, (h, w))]:
+        model = _built(student, num_classes)
+        x = np.zeros((2, *size, 1), np.float32)
+        out = _predict(model, x, f"build_fcn({num_classes})")
+        if out.shape != (2, *size, num_classes):
+            raise CheckFailed(f"build_fcn({num_classes}) maps an input of shape {x.shape} to {out.shape}, "
+                              f"expected {(2, *size, num_classes)}: the decoder must restore H x W and the "
+                              "last axis must hold one value per class")
+
+
+@check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
+def build_fcn_softmax_over_classes(student, rng):
+    """build_fcn's output is a softmax over the last (class) axis: probabilities summing to 1 per pixel."""
+    h, w = _sides(rng)
+    model = _built(student)
+    x = rng.random((2, h, w, 1)).astype(np.float32)
+    _expect_probabilities(_predict(model, x, f"build_fcn({NUM_CLASSES})"),
+                          f"the output of build_fcn({NUM_CLASSES}) for a random input of shape {x.shape}")
+
+
+@check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
+def build_fcn_compiled_for_labels(student, rng):
+    """build_fcn compiles the model with sparse_categorical_crossentropy on probabilities."""
+    model = _built(student)
+    loss = getattr(model, "loss", None)
+    if loss is None:
+        raise CheckFailed("the model is not compiled: call model.compile(..., loss=\"sparse_categorical_crossentropy\")")
+    if isinstance(loss, str):
+        name, from_logits = loss, False
+    else:
+        config = loss.get_config() if hasattr(loss, "get_config") else {}
+        name, from_logits = str(config.get("name", type(loss).__name__)), bool(config.get("from_logits"))
+    if name.lower().replace("_", "") not in ("sparsecategoricalcrossentropy", "sparsecategoricalcrossentropyloss"):
+        raise CheckFailed(f"the model is compiled with the loss {name!r}, expected sparse_categorical_crossentropy "
+                          "(the labels are class numbers per pixel, not one-hot vectors)")
+    if from_logits:
+        raise CheckFailed("the loss has from_logits=True, but the network already ends in a softmax")
+
+
+# ----------------------------------------------------------------------------- the trained model (3 points)
+
+@check(cell="train_tests", points=1, timeout=KERAS_TIMEOUT)
+def trained_model_outputs_masks(student, rng):
+    """model maps 64x64 canvases to per-pixel class probabilities of the same size."""
+    model = _trained(student)
+    images, _ = _hidden_canvases(rng, n=8)
+    out = _predict(model, images, "model")
+    if out.shape != (*images.shape[:3], NUM_CLASSES):
+        raise CheckFailed(f"model maps canvases of shape {images.shape} to {out.shape}, "
+                          f"expected {(*images.shape[:3], NUM_CLASSES)}")
+    _expect_probabilities(out, f"the output of model for canvases of shape {images.shape}")
+
+
+@check(cell="train_tests", points=2, timeout=KERAS_TIMEOUT)
+def trained_model_mean_iou(student, rng):
+    """model segments hidden canvases of held-out digits with a mean IoU above the threshold."""
+    model = _trained(student)
+    images, masks = _hidden_canvases(rng)
+    out = _predict(model, images, "model")
+    if out.shape != (*masks.shape, NUM_CLASSES):
+        raise CheckFailed(f"model maps canvases of shape {images.shape} to {out.shape}, "
+                          f"expected {(*masks.shape, NUM_CLASSES)}")
+    predicted = out.argmax(axis=-1)
+    value = reference.mean_iou(masks, predicted, NUM_CLASSES)
+    if value < IOU_THRESHOLD:
+        accuracy = float(np.mean(predicted == masks))
+        raise CheckFailed(f"the mean IoU of model on {len(images)} hidden 64x64 canvases is {value:.3f} "
+                          f"(pixel accuracy {accuracy:.3f}); at least {IOU_THRESHOLD:.2f} is needed")
