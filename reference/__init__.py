@@ -18,3 +18,13 @@ __all__ += ["build_lenet", "build_feature_model", "expected_output_shapes"]
 from reference.fcn import build_fcn, mean_iou  # noqa: E402
 
 __all__ += ["mean_iou", "build_fcn"]
+
+# Transfer learning: the reference transfer model and the hidden 5-vs-8 target set (Keras imported inside).
+from reference.transfer import (  # noqa: E402
+    binary_accuracy,
+    build_scratch_model,
+    build_transfer_model,
+    target_holdout,
+)
+
+__all__ += ["build_transfer_model", "build_scratch_model", "binary_accuracy", "target_holdout"]
