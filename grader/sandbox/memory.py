@@ -64,11 +64,15 @@ class CgroupMemoryCap(MemoryCap):
         return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(procs), *argv]
 
     def exceeded(self) -> bool:
-        if self.version == 2:
-            events = (self.path / "memory.events").read_text().split()
-            counts = dict(zip(events[::2], map(int, events[1::2])))
-            return counts.get("oom_kill", 0) > 0 or counts.get("max", 0) > 0
-        return int((self.path / "memory.failcnt").read_text()) > 0
+        """Whether the kernel OOM-killed a process of the cgroup.
+
+        Hitting the limit alone (v2's ``max`` event, v1's ``failcnt``) is not enough: the
+        page cache of written files is charged too and is reclaimed there without a kill.
+        """
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        fields = (self.path / name).read_text().split()
+        counts = dict(zip(fields[::2], fields[1::2]))
+        return int(counts.get("oom_kill", 0)) > 0
 
     def peak_bytes(self) -> int:
         name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"

@@ -295,7 +295,7 @@ class StudentProcess:
         if over_disk:
             return StudentCrashed(f"killed while {doing}: wrote more than {self.limits.max_disk_mb} MiB of files")
         if status == -signal.SIGKILL or status == 128 + signal.SIGKILL:
-            return StudentCrashed(f"killed while {doing} (out of memory or CPU time)")
+            return StudentCrashed(f"killed while {doing} (SIGKILL: the hard CPU time limit, or the code killed itself)")
         if status in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
             return StudentCrashed(f"CPU time limit of {self.limits.cpu_seconds} s exceeded while {doing}")
         return StudentCrashed(f"the student process ended (exit status {status}) while {doing}")
