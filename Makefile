@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # nbgrader shells out to alembic: the venv's bin/ must be on PATH even when it is not activated.
 RUN := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: demo test bench release system-deps test-deps clean
+.PHONY: demo test bench bench-keras release system-deps test-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ test: test-deps $(BIN)/.installed
 
 bench: system-deps $(BIN)/.installed
 	$(RUN) $(BIN)/python benchmarks/bench_autograde.py
+
+bench-keras: system-deps $(BIN)/.installed
+	$(RUN) $(BIN)/python benchmarks/bench_keras.py --json benchmarks/bench_keras.json
 
 release: $(BIN)/.installed
 	$(RUN) $(BIN)/grader release

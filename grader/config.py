@@ -52,6 +52,10 @@ class AssignmentConfig:
          "Rescaling"],
         "Keras layer classes a student's model may contain (models cross the sandbox as .keras files)",
     )
+    checker_preload: list = _field(
+        [], "modules the checker imports in the background while the student program runs, so that a "
+            "slow import (['keras'] takes seconds) overlaps the student's time instead of adding to it",
+    )
     limits: SandboxLimits = dataclasses.field(default_factory=SandboxLimits,
                                               metadata={"help": "sandbox limits, the [limits] table"})
 

@@ -8,6 +8,8 @@ and returns a result document. It never writes the gradebook: the orchestrator d
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +40,20 @@ def _empty_cells(assignment: Assignment) -> dict:
     return {key: {"score": 0.0, "max_score": points} for key, points in assignment.grade_cells.items()}
 
 
+def preload(modules: list[str]) -> threading.Thread:
+    """Import ``modules`` in a background thread (a missing one is left for the checks to report)."""
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
+
+    thread = threading.Thread(target=load, name="checker-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def grade(job: GradingJob) -> dict:
     """The result document of ``job``: graded, or ungradable with the reason."""
     start = time.perf_counter()
@@ -54,6 +70,7 @@ def grade(job: GradingJob) -> dict:
         return new_result(job.student, job.assignment, "ungradable", str(reason), notebook_sha256=digest,
                           timings={"total_s": round(time.perf_counter() - start, 3)}, **base)
     config = assignment.config
+    preload(config.checker_preload)
     workdir = Path(job.workdir) if job.workdir else None
     with StudentProcess(program, config.forbidden_modules, config.limits, confined=job.confined,
                         workdir=workdir, allowed_layers=config.allowed_layers,
