@@ -15,8 +15,11 @@ check reports the smallest case for it; without it the student's exception propa
 from __future__ import annotations
 
 import builtins
+import contextlib
+import gc
 import json
 import re
+import time
 
 import numpy as np
 
@@ -25,7 +28,7 @@ from grader.checks.run import check_rng
 from grader.notebook.cells import grade_id, is_graded, is_solution, solution_code
 from grader.sandbox.errors import StudentCodeError, StudentMissing
 
-__all__ = ["Harness", "LocalStudent", "builtins_hiding", "check_rng", "travel"]
+__all__ = ["Harness", "LocalStudent", "builtins_hiding", "check_rng", "own_cpu_time", "travel"]
 
 
 def travel(value):
@@ -132,3 +135,20 @@ class Harness:
         region = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[ \t]*$", re.DOTALL | re.MULTILINE)
         return {grade_id(c): region.sub(r"\1# YOUR CODE HERE\n\1raise NotImplementedError()", c.source)
                 for c in self.assignment.source.cells if is_solution(c)}
+
+
+@contextlib.contextmanager
+def own_cpu_time():
+    """CPU time of this thread, not wall time, without collecting the garbage of earlier tests.
+
+    The checks, hypothesis and the student's functions all run in this thread, so what it measures is
+    their own cost, whatever else the machine (or TensorFlow, imported by other tests) runs. Objects
+    left by earlier tests are frozen first: a full collection of a large heap would be charged here.
+    """
+    gc.collect()
+    gc.freeze()
+    start = time.thread_time()
+    try:
+        yield lambda: time.thread_time() - start
+    finally:
+        gc.unfreeze()

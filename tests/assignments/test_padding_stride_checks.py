@@ -1,4 +1,6 @@
-"""The padding_stride hidden checks, run in-process (no sandbox) against known solutions.
+"""The padding_stride hidden checks' own cases, run in-process (no sandbox) against known solutions.
+
+What every numpy assignment's checks must do is in ``test_numpy_checks.py``.
 
 The stand-in for the sandboxed student is ``proxy.py``'s: array arguments are copied and checked
 for in-place changes, ints and strings travel as JSON, numpy scalars come back as 0-d arrays, and
@@ -6,32 +8,27 @@ an exception in the student's function becomes a ``StudentCodeError``, which a p
 reports for the smallest case it finds.
 """
 
-import contextlib
-import gc
 import re
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from proxy import Harness, LocalStudent, check_rng
+from proxy import Harness, LocalStudent, check_rng, own_cpu_time
 
 from grader.assignment import Assignment
 from grader.checks import CheckFailed
 from grader.notebook.variants import read_variants
-from grader.sandbox.errors import StudentCodeError
 
 ASSIGNMENT = Assignment.find("padding_stride")
 CHECKS = ASSIGNMENT.checks
 CHECKS_MODULE = CHECKS[0].function.__globals__
 SEED = ASSIGNMENT.config.seed
-SEEDS = [SEED, 0, 1, 2, 3]
 VARIANTS = ASSIGNMENT.variants()
 ALTERNATIVES = read_variants(Path(__file__).resolve().parents[1] / "fixtures" / "padding_stride" / "alternatives")
 CALL_OVERHEAD_S = 0.002   # what one student.call costs in the real harness, beyond the student's code
 
 HARNESS = Harness(ASSIGNMENT)
-program, run_checks, stub_cells = HARNESS.program, HARNESS.run_checks, HARNESS.stub_cells
+program, run_checks = HARNESS.program, HARNESS.run_checks
 
 PROPERTY_CHECKS = {"zero_pad_matches_reference", "output_size_int_padding", "output_size_valid_and_same",
                    "conv2d_output_shape", "conv2d_int_padding_values", "conv2d_same_padding_values"}
@@ -51,36 +48,11 @@ def variant(name):
 
 # ----------------------------------------------------------------------------- structure
 
-def test_points_of_each_cell_add_up():
-    assert ASSIGNMENT.grade_cells == {"zero_pad_tests": 2.0, "output_size_tests": 3.0, "conv2d_tests": 5.0}
-    assert ASSIGNMENT.max_score == 10.0
-    for cell, points in ASSIGNMENT.grade_cells.items():
-        assert sum(c.points for c in CHECKS if c.cell == cell) == points, cell
-
-
-def test_checks_have_unique_names_and_one_line_titles():
-    names = [c.name for c in CHECKS]
-    assert len(names) == len(set(names))
-    for item in CHECKS:
-        assert item.description and item.description != item.name.replace("_", " "), item.name
-        assert item.function.__doc__.strip().count("\n") == 0, item.name
-
 
 def test_solution_cells_seed_and_limits():
     assert ASSIGNMENT.solution_ids == ["zero_pad_impl", "output_size_impl", "conv2d_impl"]
     assert 100_000_000 <= SEED <= 999_999_999 and SEED != Assignment.find("conv2d").config.seed
     assert ASSIGNMENT.config.limits.program_timeout_s == 30
-
-
-def test_variant_targets_name_real_checks():
-    names = {c.name for c in CHECKS}
-    assert {v.name for v in VARIANTS} == {"true_division", "off_by_one", "pad_one_side", "pad_channels",
-                                          "symmetric_same", "stride_ignored"}
-    for item in VARIANTS:
-        assert item.description, item.name
-        assert item.targets, item.name
-        assert set(item.targets) <= names, (item.name, set(item.targets) - names)
-        assert set(item.cells) <= set(ASSIGNMENT.solution_ids), item.name
 
 
 def test_property_checks_are_property_based():
@@ -99,13 +71,6 @@ def test_cases_are_described_by_their_parameters():
         "n=7, k=3, padding=0, stride=2"
     assert CHECKS_MODULE["describe_pad"]({"n": 1, "h": 2, "w": 3, "c": 1, "p": 2, "integer": True, "seed": 1}) == \
         "x of shape (1, 2, 3, 1), p=2, integer x"
-
-
-def test_visible_tests_pass_with_the_instructor_solution(capsys):
-    program(tests=True)
-    out = capsys.readouterr().out
-    for name in ("zero_pad", "output_size", "conv2d"):
-        assert f"{name}: visible tests passed" in out, name
 
 
 def test_instructor_solution_matches_the_reference():
@@ -131,69 +96,12 @@ def test_the_lecture_examples_in_the_checks_are_the_slides():
 
 # ----------------------------------------------------------------------------- scores
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_instructor_solution_passes_every_check(seed):
-    outcomes = run_checks(program(), seed)
-    assert {name: repr(error) for name, error in outcomes.items() if error} == {}
-
-
-@contextlib.contextmanager
-def own_cpu_time():
-    """CPU time of this thread, not wall time, without collecting the garbage of earlier tests.
-
-    The checks, hypothesis and the student's functions all run in this thread, so what it measures is
-    their own cost, whatever else the machine (or TensorFlow, imported by other tests) runs. Objects
-    left by earlier tests are frozen first: a full collection of a large heap would be charged here.
-    """
-    gc.collect()
-    gc.freeze()
-    start = time.thread_time()
-    try:
-        yield lambda: time.thread_time() - start
-    finally:
-        gc.unfreeze()
-
-
-def test_instructor_solution_checks_are_fast():
-    namespace = program()
-    for item in CHECKS:
-        with own_cpu_time() as elapsed:
-            item.function(LocalStudent(namespace), check_rng(SEED, item.name))
-            seconds = elapsed()
-        assert seconds < 0.5, (item.name, seconds)
-
-
-def test_stub_fails_every_check():
-    outcomes = run_checks(program(stub_cells()))
-    assert all(error is not None and "NotImplementedError" in str(error) for error in outcomes.values()), outcomes
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("item", VARIANTS, ids=lambda v: v.name)
-def test_variant_fails_its_targets(item, seed):
-    outcomes = run_checks(program(item.cells), seed)
-    passed = [name for name in item.targets if outcomes[name] is None]
-    assert passed == [], f"{item.name} passes checks it targets"
-    assert any(error is None for error in outcomes.values()), f"{item.name} fails everything: it should be a near miss"
-
 
 def test_variants_fail_exactly_their_targets():
     """With the secret seed each variant loses the checks it names and keeps the others."""
     for item in VARIANTS:
         outcomes = run_checks(program(item.cells))
         assert {name for name, error in outcomes.items() if error} == set(item.targets), item.name
-
-
-@pytest.mark.parametrize("item", VARIANTS, ids=lambda v: v.name)
-def test_variant_messages_are_safe(item):
-    """Failures are CheckFailed messages naming sizes and settings, never values, or the student's own exceptions."""
-    for name, error in run_checks(program(item.cells)).items():
-        if error is None:
-            continue
-        if isinstance(error, CheckFailed):
-            assert "[" not in str(error) and "array(" not in str(error), (name, str(error))
-        else:
-            assert isinstance(error, StudentCodeError), (name, repr(error))
 
 
 @pytest.mark.parametrize("item", [v for v in VARIANTS if PROPERTY_CHECKS & set(v.targets)], ids=lambda v: v.name)
@@ -243,15 +151,6 @@ def test_shrunk_cases_point_at_the_mistake():
     assert channels == "fails for x of shape (1, 1, 1, 1), p=1: expected shape (1, 3, 3, 1), got (3, 3, 3, 3)", channels
     off = message("off_by_one", "output_size_int_padding")
     assert off == "fails for n=1, k=1, padding=0, stride=1: the result is 0, expected 1", off
-
-
-@pytest.mark.parametrize("alternative", ALTERNATIVES, ids=lambda v: v.name)
-def test_alternative_scores_as_expected(alternative):
-    namespace = program(alternative.cells, forbidden=ASSIGNMENT.config.forbidden_modules)
-    outcomes = run_checks(namespace)
-    assert alternative.expect == "full"
-    assert {name: repr(error) for name, error in outcomes.items() if error} == {}
-    program(alternative.cells, tests=True, forbidden=ASSIGNMENT.config.forbidden_modules)
 
 
 def test_plain_loop_solution_is_graded_quickly():
@@ -349,30 +248,3 @@ def test_the_lecture_checks_use_the_slides():
     assert [name for name, error in outcomes.items() if error] == ["conv2d_lecture_examples"]
 
 
-def test_checks_are_deterministic_per_seed():
-    """The same seed draws the same hidden inputs, so a regrade gives the same score and message."""
-    seen = []
-
-    class Recorder(LocalStudent):
-        def call(self, name, *args, **kwargs):
-            seen.append([np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
-                        + sorted(kwargs.items()))
-            return super().call(name, *args, **kwargs)
-
-    namespace = program(variant("symmetric_same").cells)
-    messages = []
-    for _ in range(2):
-        for item in CHECKS:
-            try:
-                item.function(Recorder(namespace), check_rng(SEED, item.name))
-                messages.append(None)
-            except CheckFailed as failure:
-                messages.append(str(failure))
-    half = len(seen) // 2
-    assert len(seen) == 2 * half and messages[:len(CHECKS)] == messages[len(CHECKS):]
-    for first, second in zip(seen[:half], seen[half:]):
-        for a, b in zip(first, second):
-            if isinstance(a, np.ndarray):
-                np.testing.assert_array_equal(a, b)
-            else:
-                assert a == b
