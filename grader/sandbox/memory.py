@@ -72,7 +72,12 @@ class CgroupMemoryCap(MemoryCap):
         name = "memory.events" if self.version == 2 else "memory.oom_control"
         fields = (self.path / name).read_text().split()
         counts = dict(zip(fields[::2], fields[1::2]))
-        return int(counts.get("oom_kill", 0)) > 0
+        if "oom_kill" in counts:
+            return int(counts["oom_kill"]) > 0
+        # Kernels before 4.13 do not count kills: fall back to "the limit was hit".
+        if self.version == 2:
+            return int(counts.get("max", 0)) > 0
+        return int((self.path / "memory.failcnt").read_text()) > 0
 
     def peak_bytes(self) -> int:
         name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"

@@ -1,0 +1,26 @@
+"""How a cgroup's counters are read: only an OOM kill means the student ran out of memory."""
+
+import pytest
+
+from grader.sandbox.memory import CgroupMemoryCap
+
+
+def cap_in(folder, version, **files):
+    """A CgroupMemoryCap over a plain folder holding the counter files a kernel would write."""
+    cap = CgroupMemoryCap(1 << 20, folder, version)
+    for name, text in files.items():
+        (cap.path / name.replace("_", ".", 1)).write_text(text)
+    return cap
+
+
+@pytest.mark.parametrize(("version", "files", "exceeded"), [
+    (1, {"memory_oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n", "memory_failcnt": "188\n"}, False),
+    (1, {"memory_oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n", "memory_failcnt": "3\n"}, True),
+    (2, {"memory_events": "low 0\nhigh 0\nmax 57\noom 0\noom_kill 0\n"}, False),
+    (2, {"memory_events": "low 0\nhigh 0\nmax 57\noom 1\noom_kill 1\n"}, True),
+    # Kernels before 4.13 count no kills: hitting the limit is all there is to go by.
+    (1, {"memory_oom_control": "oom_kill_disable 0\nunder_oom 0\n", "memory_failcnt": "2\n"}, True),
+    (1, {"memory_oom_control": "oom_kill_disable 0\nunder_oom 0\n", "memory_failcnt": "0\n"}, False),
+], ids=["v1-page-cache", "v1-oom-kill", "v2-page-cache", "v2-oom-kill", "v1-old-kernel-hit", "v1-old-kernel"])
+def test_only_an_oom_kill_counts_as_over_memory(tmp_path, version, files, exceeded):
+    assert cap_in(tmp_path, version, **files).exceeded() is exceeded
