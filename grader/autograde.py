@@ -172,7 +172,6 @@ def _finish(course, assignment, book, job, future, summary: BatchSummary) -> Non
 
 def _sync_gradebook(course: Path, book, jobs: list[GradingJob]) -> None:
     """Re-record results a previous batch stored (it may have died before the gradebook write)."""
-    for job in jobs:
-        stored = results.read(paths.autograded_dir(course, job.student, job.assignment) / results.RESULT_FILE)
-        if stored is not None:
-            book.record(stored)
+    stored = [results.read(paths.autograded_dir(course, job.student, job.assignment) / results.RESULT_FILE)
+              for job in jobs]
+    book.record_many([result for result in stored if result is not None])

@@ -6,11 +6,9 @@ import datetime
 import shutil
 
 import pytest
+from sqlalchemy import event
 
-from grader.gradebook import course_db_url, ensure_assignment, open_gradebook, record, scores
-
-
-
+from grader.gradebook import GradebookWriter, course_db_url, ensure_assignment, open_gradebook, record, scores
 
 
 @pytest.fixture
@@ -107,6 +105,27 @@ def test_a_malformed_result_writes_nothing(toy, db):
     with pytest.raises(ValueError, match="not 'toy'"):
         record(db, toy, [dict(result("alice"), assignment="conv2d")])
     assert scores(db, "toy") == {}
+
+
+def test_a_new_students_result_is_one_commit(toy, db):
+    """nbgrader's helpers commit after each row (three fsyncs for a new student); a record is one."""
+    with GradebookWriter(db, toy) as writer:
+        commits = []
+        event.listen(writer._gb.db, "after_commit", lambda session: commits.append(session))
+        writer.record(result("alice"))
+        assert len(commits) == 1
+    assert scores(db, "toy")["alice"]["score"] == 5.0
+
+
+def test_record_many_is_all_or_nothing(toy, db):
+    broken = result("bob")
+    del broken["cells"]["cube_tests"]
+    with GradebookWriter(db, toy) as writer:
+        with pytest.raises(ValueError, match="cube_tests"):
+            writer.record_many([result("alice"), broken])
+        writer.record_many([result("carol")])
+    assert set(scores(db, "toy")) == {"carol"}
+    assert ("student", "alice") not in state(db)
 
 
 def test_new_gradebook_needs_no_alembic_on_path(toy, tmp_path, monkeypatch):
