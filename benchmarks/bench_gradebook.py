@@ -65,7 +65,8 @@ def main() -> None:
     args = parser.parse_args()
     assignment = Assignment.find("conv2d", ROOT / "assignments")
     docs = results(assignment, args.n)
-    modes = {"nbgrader commits": "nbgrader", "one transaction per result": "record", "one transaction per batch": "batch"}
+    modes = {"nbgrader commits": "nbgrader", "one transaction per result": "record",
+             "one transaction per batch": "batch"}
     timings = {label: [] for label in modes}
     for _ in range(args.rounds):  # interleaved, so that the machine's load hits every mode alike
         for label, mode in modes.items():

@@ -76,7 +76,8 @@ def _folder_problem(folder: Path, notebook: Path) -> str:
         found = f" (found {', '.join(others)})" if others else ""
         return f"no {notebook.name} in the submission{found}: submit the notebook under its released name"
     if others:
-        return f"the submission holds several notebooks ({notebook.name}, {', '.join(others)}): submit only {notebook.name}"
+        return (f"the submission holds several notebooks ({notebook.name}, {', '.join(others)}): "
+                f"submit only {notebook.name}")
     return ""
 
 
