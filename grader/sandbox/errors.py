@@ -1,6 +1,10 @@
 """How a call into the student process can fail; each maps to a check outcome."""
 
 
+# How feedback replaces the message of a student exception raised after the process saw hidden inputs.
+MESSAGE_WITHHELD = "the message of an error on hidden inputs is not shown"
+
+
 class StudentFailure(Exception):
     """Base class: the student's code did not produce an answer. The message is shown to the student."""
 

@@ -9,8 +9,10 @@ checker named itself, and anything malformed counts as a crash.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -27,6 +29,7 @@ from grader.config import SandboxLimits
 from grader.sandbox import bwrap
 from grader.sandbox.disk import DiskWatch
 from grader.sandbox.errors import (
+    MESSAGE_WITHHELD,
     StudentCodeError,
     StudentCrashed,
     StudentMissing,
@@ -37,6 +40,12 @@ from grader.sandbox.memory import MemoryCap, memory_cap
 from grader.sandbox.models import load_model
 
 MAX_REPLY_BYTES = 1 << 20
+# Exception classes whose names may be shown after the process saw hidden inputs: fixed names carry no data.
+SHOWN_ERRORS = frozenset(
+    {name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)}
+    | {"AxisError", "LinAlgError", "InvalidArgumentError", "ResourceExhaustedError"})
+CELL_LINE = re.compile(r"cell ([\w.-]+), line ([0-9]{1,6})")
+BLOCKED_IMPORT = re.compile(r"(\w+)(?:\.[\w.]+)? is not available in this assignment\b.*")
 SANDBOX_ENV = {
     "HOME": "/scratch/home",
     "TMPDIR": "/scratch/tmp",
@@ -70,8 +79,12 @@ class StudentProcess:
     ``files`` (the data released beside the notebook) are copied into the scratch
     directory, which is the program's working directory, before each start.
 
-    ``cells`` holds each cell's outcome from the last start; ``student_seconds``
+    ``cells`` holds each cell's outcome from the first start; ``student_seconds``
     the time the student code itself reported (program cells plus calls).
+
+    Once a call has handed the process the checker's inputs (hidden data), nothing it
+    chooses to say reaches feedback: its errors are shown as a built-in exception class
+    and a line of a real cell, never with their message.
     """
 
     def __init__(self, cells: list[dict], forbidden: list[str], limits: SandboxLimits,
@@ -92,6 +105,7 @@ class StudentProcess:
         self._deadline = time.monotonic() + limits.submission_timeout_s
         self._buffer = b""
         self._calls = 0
+        self._saw_hidden_inputs = False
         self._starts = 0
         self._start_failure: Exception | None = None
         self.cells: list[dict] = []
@@ -201,6 +215,7 @@ class StudentProcess:
         request = {"op": op, "name": name, "out": f"out-{self._calls}",
                    "args": [self._encode(a, f"{i}") for i, a in enumerate(args)],
                    "kwargs": {k: self._encode(v, k) for k, v in (kwargs or {}).items()}}
+        self._saw_hidden_inputs = self._saw_hidden_inputs or bool(args or kwargs)
         self._send(request)
         reply = self._read_reply(timeout, f"calling {name}" if op == "call" else f"reading {name}")
         self.student_seconds += _number(reply.get("seconds"))
@@ -209,7 +224,7 @@ class StudentProcess:
             return self._decode(reply.get("result"), request["out"]), mutated
         if reply.get("missing"):
             raise StudentMissing(f"{name} is not defined{self._cell_errors()}")
-        raise StudentCodeError(f"{name} raised {_student_error(reply)}")
+        raise StudentCodeError(f"{name} raised {self._student_error(reply)}")
 
     def _encode(self, value, tag: str) -> dict:
         if isinstance(value, np.ndarray):
@@ -244,7 +259,24 @@ class StudentProcess:
         if not failed:
             return ""
         first = failed[0]
-        return f": your solution cell {first.get('id')!r} raised {_student_error(first)}"
+        return f": your solution cell {first.get('id')!r} raised {self._student_error(first, verbatim=True)}"
+
+    def _student_error(self, reply: dict, *, verbatim: bool = False) -> str:
+        """The student's exception as feedback may show it (see the class docstring)."""
+        lines = {c.get("id"): str(c.get("source", "")).count("\n") + 1 for c in self._program["cells"]}
+        where = CELL_LINE.fullmatch(str(reply.get("where", "")))
+        place = f" ({where.group(0)})" if where and int(where.group(2)) <= lines.get(where.group(1), 0) else ""
+        error = str(reply.get("error", ""))
+        if verbatim or not self._saw_hidden_inputs:
+            message = f": {str(reply['message'])[:300]}" if reply.get("message") else ""
+            return f"{error[:80] or 'an error'}{message}{place}"
+        blocked = BLOCKED_IMPORT.fullmatch(str(reply.get("message", "")))
+        if error in ("ImportError", "ModuleNotFoundError") and blocked and blocked.group(1) in self.forbidden:
+            return f"{error}: {blocked.group(1)} is not available in this assignment (the grader hides it){place}"
+        if reply.get("not_numeric") is True:
+            return "TypeError: returned a value that is not a number, a Keras model or an array of numbers"
+        shown = error if error in SHOWN_ERRORS else "an exception"
+        return f"{shown}{place}; {MESSAGE_WITHHELD}"
 
     # -- pipe -----------------------------------------------------------------------------
 
@@ -303,15 +335,6 @@ class StudentProcess:
 
 def _number(value) -> float:
     return float(value) if type(value) in (int, float) else 0.0
-
-
-def _student_error(reply: dict) -> str:
-    text = f"{str(reply.get('error', 'an error'))[:80]}"
-    if reply.get("message"):
-        text += f": {str(reply['message'])[:300]}"
-    if reply.get("where"):
-        text += f" ({str(reply['where'])[:80]})"
-    return text
 
 
 def _regular_file(path: Path) -> Path:

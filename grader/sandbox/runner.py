@@ -115,6 +115,10 @@ def decode(value, scratch):
     return tuple(value["json"]) if value.get("tuple") else value["json"]
 
 
+class NotNumeric(TypeError):
+    """A result that cannot travel back: the harness answers it with a fixed message."""
+
+
 def is_keras_model(value):
     keras = sys.modules.get("keras")
     return keras is not None and isinstance(value, keras.Model)
@@ -131,7 +135,7 @@ def encode(result, out_base):
         return {"keras": os.path.basename(out_base) + ".keras"}
     array = np.asarray(result)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"returned {type(result).__name__} (dtype {array.dtype}); expected an array of numbers")
+        raise NotNumeric(f"returned {type(result).__name__} (dtype {array.dtype}); expected an array of numbers")
     np.save(out_base + ".npy", np.array(array, copy=True, subok=False), allow_pickle=False)
     return {"npy": os.path.basename(out_base) + ".npy"}
 
@@ -155,7 +159,7 @@ def call(request, namespace, scratch):
         reply = {"ok": True, "result": encode(result, os.path.join(scratch, request["out"]))}
     except BaseException as error:
         seconds = time.perf_counter() - start
-        reply = {"ok": False, "missing": False, **describe(error)}
+        reply = {"ok": False, "missing": False, "not_numeric": isinstance(error, NotNumeric), **describe(error)}
     flush_output()
     mutated = [i for i, (a, b) in enumerate(zip(args, before))
                if b is not None and not (a.shape == b.shape and np.array_equal(a, b, equal_nan=True))]
@@ -171,7 +175,7 @@ def get(request, namespace, scratch):
     try:
         reply = {"ok": True, "result": encode(namespace[request["name"]], os.path.join(scratch, request["out"]))}
     except BaseException as error:
-        reply = {"ok": False, "missing": False, **describe(error)}
+        reply = {"ok": False, "missing": False, "not_numeric": isinstance(error, NotNumeric), **describe(error)}
     reply.update(mutated=[], seconds=time.perf_counter() - start)
     return reply
 

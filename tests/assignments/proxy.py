@@ -8,8 +8,9 @@ as JSON (tuples stay tuples), and a result comes back as a plain number, a tuple
 numeric array (numpy scalars arrive as 0-d arrays).
 
 With ``sandbox_errors`` (the default) an exception in the student's function becomes a
-``StudentCodeError`` and a missing function a ``StudentMissing``, as in the harness, so a property
-check reports the smallest case for it; without it the student's exception propagates unchanged.
+``StudentCodeError`` (its message withheld when the call had inputs, as in the harness) and a
+missing function a ``StudentMissing``, so a property check reports the smallest case for it;
+without it the student's exception propagates unchanged.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from grader.assignment import Assignment
 from grader.checks.run import check_rng
 from grader.notebook.cells import grade_id, is_graded, is_solution, solution_code
-from grader.sandbox.errors import StudentCodeError, StudentMissing
+from grader.sandbox.errors import MESSAGE_WITHHELD, StudentCodeError, StudentMissing
 
 __all__ = ["Harness", "LocalStudent", "builtins_hiding", "check_rng", "own_cpu_time", "travel"]
 
@@ -61,7 +62,8 @@ class LocalStudent:
             result = function(*given, **{k: travel(v) for k, v in kwargs.items()})
         except Exception as error:
             if self.sandbox_errors:
-                raise StudentCodeError(f"{name} raised {type(error).__name__}: {error}") from error
+                shown = f"; {MESSAGE_WITHHELD}" if args or kwargs else f": {error}"
+                raise StudentCodeError(f"{name} raised {type(error).__name__}{shown}") from error
             raise
         self.last_mutated = tuple(i for i, (a, b) in enumerate(zip(given, before))
                                   if b is not None and not (a.shape == b.shape and a.dtype == b.dtype

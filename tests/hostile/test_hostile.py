@@ -64,3 +64,5 @@ def test_specific_containment_messages(graded):
     assert outcome["hostile-kill_self"] == {"crashed"}
     assert "MiB" in stored["file-100mb"]["reason"]
     assert "symbolic link" in stored["file-symlink"]["reason"]
+    assert "LEAK" not in messages["hostile-smuggle_inputs"]
+    assert "the message of an error on hidden inputs is not shown" in messages["hostile-smuggle_inputs"]

@@ -43,7 +43,7 @@ def test_in_place_modification_is_reported():
 
 def test_always_equal_object_is_refused():
     code = "class Eq:\n    def __eq__(self, o): return True\n\ndef f(x):\n    return Eq()\n"
-    with started(code) as p, pytest.raises(StudentCodeError, match="expected an array of numbers"):
+    with started(code) as p, pytest.raises(StudentCodeError, match="not a number, a Keras model or an array of numbers"):
         p.call("f", (np.ones(2),), {}, timeout=10)
 
 
@@ -169,11 +169,55 @@ def test_page_cache_of_written_files_is_not_blamed_on_memory():
 
 
 def test_tmp_is_a_small_tmpfs():
-    code = ("def fill(x):\n    with open('/tmp/junk', 'wb') as handle:\n"
+    code = ("def fill():\n    with open('/tmp/junk', 'wb') as handle:\n"
             "        for _ in range(100):\n            handle.write(b'x' * (1 << 20))\n")
     with started(code, max_disk_mb=20) as p:
         with pytest.raises(StudentCodeError, match="No space left"):
-            p.call("fill", (np.ones(1),), {}, timeout=60)
+            p.call("fill", (), {}, timeout=60)
+
+
+LEAKY = '''\
+class Smuggle(Exception):
+    pass
+
+def plain():
+    raise ValueError("nothing hidden yet")
+
+def leak_message(x):
+    raise ValueError(f"LEAK {x.tolist()}")
+
+def leak_class_name(x):
+    raise type(f"LEAK{int(x[0] * 1000)}", (Exception,), {})()
+
+def leak_file_name(x):
+    exec(compile("raise ValueError()", f"<cell LEAK{int(x[0] * 1000)}>", "exec"))
+
+def leak_line_number(x):
+    exec(compile("\\n" * int(x[0] * 1000) + "raise ValueError()", "<cell impl>", "exec"))
+'''
+
+
+def test_errors_before_any_hidden_input_show_their_message():
+    with started(LEAKY) as p, pytest.raises(StudentCodeError, match=r"ValueError: nothing hidden yet \(cell impl, line 5\)"):
+        p.call("plain", (), {}, timeout=10)
+
+
+@pytest.mark.parametrize(("function", "shown"), [
+    ("leak_message", "ValueError (cell impl, line 8)"),
+    ("leak_class_name", "an exception (cell impl, line 11)"),
+    ("leak_file_name", "ValueError;"),
+    ("leak_line_number", "ValueError;"),
+])
+def test_errors_on_hidden_inputs_cannot_carry_them_out(function, shown):
+    """Message, class name, file name and line number are all channels the student controls."""
+    with started(LEAKY) as p:
+        with pytest.raises(StudentCodeError) as error:
+            p.call(function, (np.array([0.123456]),), {}, timeout=10)
+        assert shown in str(error.value)
+        assert "LEAK" not in str(error.value) and "123" not in str(error.value)
+        with pytest.raises(StudentCodeError) as later:
+            p.call("plain", (), {}, timeout=10)
+        assert "nothing hidden yet" not in str(later.value), "the process has seen hidden inputs by now"
 
 
 def test_the_submission_budget_bounds_all_calls_together():
