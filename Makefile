@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # nbgrader shells out to alembic: the venv's bin/ must be on PATH even when it is not activated.
 RUN := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: demo test bench bench-keras release system-deps test-deps clean
+.PHONY: demo test lint bench bench-keras release system-deps test-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,11 @@ test-deps: system-deps
 demo: system-deps $(BIN)/.installed
 	$(RUN) $(BIN)/grader demo
 
-test: test-deps $(BIN)/.installed
+test: lint test-deps $(BIN)/.installed
 	$(RUN) $(BIN)/python -m pytest -q
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
 
 bench: system-deps $(BIN)/.installed
 	$(RUN) $(BIN)/python benchmarks/bench_autograde.py

@@ -15,8 +15,6 @@ from grader.cli import main
 from grader.release import LeakError, assert_no_leak, assignment_names, release, stale_files
 
 
-
-
 def released_files(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 

@@ -18,7 +18,6 @@ from grader.cluster import client_factory
 from grader.commands.common import add_course_argument, print_table, require_sandbox
 
 
-
 def add_arguments(parser) -> None:
     parser.add_argument("name", help="assignment name, e.g. conv2d")
     add_course_argument(parser)

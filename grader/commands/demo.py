@@ -15,7 +15,6 @@ from grader.demo import run_demo
 from grader.release import assignment_names
 
 
-
 def add_arguments(parser) -> None:
     parser.add_argument("names", nargs="*", help="assignments (default: all)")
     parser.add_argument("--course", default="demo-course", help="folder for the sample class (default: demo-course)")

@@ -12,7 +12,6 @@ from grader.commands.common import add_course_argument
 from grader.feedback import write_feedback
 
 
-
 def add_arguments(parser) -> None:
     parser.add_argument("name", help="assignment name, e.g. conv2d")
     add_course_argument(parser)

@@ -14,7 +14,6 @@ from grader.commands.common import require_sandbox
 from grader.gate import run_gate
 
 
-
 def add_arguments(parser) -> None:
     parser.add_argument("name", help="assignment name, e.g. conv2d")
     parser.add_argument("--workers", type=int, default=None, help="parallel gradings (default: CPU count)")

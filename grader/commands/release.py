@@ -16,7 +16,6 @@ from grader.assignment import Assignment, AssignmentError
 from grader.release import ReleaseError, assignment_names, release, stale_files
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="assignments to release (default: all)")
     parser.add_argument("--check", action="store_true",

@@ -18,7 +18,6 @@ from grader.sandbox.bwrap import SandboxUnavailable, probe
 from grader.validate import validate
 
 
-
 def add_arguments(parser) -> None:
     parser.add_argument("notebook", help="your notebook, e.g. conv2d.ipynb")
     parser.add_argument("--assignment", default=None, help="assignment name (default: the notebook's file name)")
