@@ -372,7 +372,8 @@ def summary_lines(report: CollectReport, assignment: str, course: Path) -> list[
                      + (f"  ({'; '.join(flags)})" if flags else ""))
     sections = [
         ("superseded by a later file of the same student (not imported)",
-         [f"{old.student}: {old.name} ({timestamp_text(old.when)}), kept {new.name}" for old, new in report.superseded]),
+         [f"{old.student}: {old.name} ({timestamp_text(old.when)}), kept {new.name}"
+          for old, new in report.superseded]),
         ("not a notebook (not graded)", [f"{e.student}: {e.name}" for e in report.not_notebooks]),
         (f"not imported as a submission (copied to {course / 'submitted' / UNMATCHED_DIR})",
          [f"{name} -> {target.name} ({why})" for name, target, why in report.unmatched]),
@@ -381,6 +382,7 @@ def summary_lines(report: CollectReport, assignment: str, course: Path) -> list[
     ]
     for title, items in sections:
         if items:
-            lines.append(f"{len(items)} file(s) {title}:" if "roster" not in title else f"{len(items)} student(s) {title}:")
+            unit = "student(s)" if "roster" in title else "file(s)"
+            lines.append(f"{len(items)} {unit} {title}:")
             lines += [f"  {item}" for item in items]
     return lines

@@ -157,7 +157,9 @@ def _results(course: Path, name: str) -> dict[str, dict]:
             result = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             result = {"status": "error", "reason": f"unreadable {path}: {error}"}
-        found[student] = result if isinstance(result, dict) else {"status": "error", "reason": f"{path} is not a result"}
+        if not isinstance(result, dict):
+            result = {"status": "error", "reason": f"{path} is not a result"}
+        found[student] = result
     return found
 
 

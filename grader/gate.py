@@ -57,7 +57,8 @@ def _judge(student: str, result: dict, variant) -> GateLine:
     return GateLine(student, expected, score, top, ok, problem)
 
 
-def run_gate(assignment: Assignment, *, confined: bool = True, workers: int | None = None) -> tuple[list[str], list[GateLine]]:
+def run_gate(assignment: Assignment, *, confined: bool = True,
+             workers: int | None = None) -> tuple[list[str], list[GateLine]]:
     """Grade the solution, the stub and each variant; returns (consistency problems, one line each)."""
     problems = consistency_problems(assignment)
     variants = {f"variant-{v.name}": v for v in assignment.variants()}

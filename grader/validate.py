@@ -67,7 +67,8 @@ def test_cell_warnings(release, submission) -> list[str]:
         key, code = grade_id(test), test.source.strip()
         mine = by_id.get(key, [])
         if not mine:
-            twin = next((c for c in submission.cells if c.get("cell_type") == "code" and c.source.strip() == code), None)
+            twin = next((c for c in submission.cells
+                         if c.get("cell_type") == "code" and c.source.strip() == code), None)
             if twin is not None:
                 now = f"grade id {grade_id(twin)!r}" if grade_id(twin) else "no grade id"
                 warnings.append(f"the test cell {key} has {now} now (its metadata was changed): the grader runs "

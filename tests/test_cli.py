@@ -20,6 +20,7 @@ def test_each_command_has_help(name):
 
 
 def test_unknown_assignment_is_one_line_not_a_traceback():
-    done = subprocess.run([sys.executable, "-m", "grader", "gate", "no_such_assignment"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "grader", "gate", "no_such_assignment"],
+                          capture_output=True, text=True)
     assert done.returncode == 2
     assert "no assignment 'no_such_assignment'" in done.stderr and "Traceback" not in done.stderr

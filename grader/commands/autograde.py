@@ -26,7 +26,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--force", action="store_true", help="regrade notebooks that already have a result")
     parser.add_argument("--db", default=None, help="gradebook database URL (default: sqlite COURSE/gradebook.db)")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
-                        help="run student code unconfined (only where bubblewrap cannot work; recorded in every result)")
+                        help="run student code unconfined (only where bubblewrap cannot work; "
+                             "recorded in every result)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
 
 

@@ -229,7 +229,8 @@ def test_a_student_exception_names_the_smallest_case():
     for name in ("conv2d_output_shape", "conv2d_int_padding_values", "conv2d_same_padding_values"):
         message = str(outcomes[name])
         assert re.match(r"fails for H=1, W=1, k=1, stride=3, padding=(1|'same'): "
-                        r"conv2d raised ValueError; the message of an error on hidden inputs is not shown$", message), message
+                        r"conv2d raised ValueError; the message of an error on hidden inputs is not shown$",
+                        message), message
         assert "stride 3 is not supported" not in message
     assert outcomes["conv2d_lecture_examples"] is None
 

@@ -16,7 +16,8 @@ def source_notebook():
     return new_notebook(cells=[
         new_markdown_cell("# intro"),
         cell("import numpy as np"),
-        cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION", solution=True, grade=False, grade_id="f_impl"),
+        cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
+             solution=True, grade=False, grade_id="f_impl"),
         cell("assert f(1) == 1", grade=True, solution=False, grade_id="f_tests", points=2, locked=True),
     ])
 
@@ -32,7 +33,8 @@ def submission(solution="def f(x):\n    return x", test="assert f(1) == 1", test
 
 def test_program_uses_student_solution_and_source_tests():
     program = rebuild(source_notebook(), submission(test="pass  # student deleted the test"))
-    assert [(c["id"], c["kind"]) for c in program] == [("cell-1", "locked"), ("f_impl", "solution"), ("f_tests", "test")]
+    assert [(c["id"], c["kind"]) for c in program] == [
+        ("cell-1", "locked"), ("f_impl", "solution"), ("f_tests", "test")]
     assert program[1]["source"] == "def f(x):\n    return x"
     assert program[2]["source"] == "assert f(1) == 1"
     assert all("scratch work" not in c["source"] for c in program)

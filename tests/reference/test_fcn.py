@@ -170,7 +170,8 @@ def test_agrees_with_keras_mean_iou(case):
     y_true, y_pred, num_classes = case
     metric = keras.metrics.MeanIoU(num_classes=num_classes, dtype="float64")
     metric.update_state(y_true.ravel(), y_pred.ravel())
-    assert mean_iou(y_true, y_pred, num_classes) == pytest.approx(float(metric.result()), abs=1e-6)  # Keras adds an epsilon
+    # Keras adds an epsilon to every ratio.
+    assert mean_iou(y_true, y_pred, num_classes) == pytest.approx(float(metric.result()), abs=1e-6)
 
 
 # ----------------------------------------------------------------------------- the reference FCN

@@ -79,7 +79,8 @@ def test_visualize_filter_excites_the_filter():
     keras.utils.set_random_seed(2)
     model = reference.build_lenet()
     kernel, bias = first_conv_layer(model).get_weights()
-    first_conv_layer(model).set_weights([np.random.default_rng(2).normal(0, 0.3, kernel.shape).astype(np.float32), bias])
+    random_kernel = np.random.default_rng(2).normal(0, 0.3, kernel.shape).astype(np.float32)
+    first_conv_layer(model).set_weights([random_kernel, bias])
     random_images = np.random.default_rng(3).uniform(size=(16, 32, 32, 1))
     for k in (0, 5):
         image = visualize_filter(model, k)
@@ -102,7 +103,8 @@ def test_short_training_run_recognises_held_out_digits():
 def test_notebook_loads_the_digits_exactly_like_reference_data():
     """The locked data cell of lenet.ipynb defines load_digits and pad_to_32 that agree bit for bit."""
     notebook = json.loads((ASSIGNMENT / "lenet.ipynb").read_text(encoding="utf-8"))
-    cell = next(c for c in notebook["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "load_data")
+    cell = next(c for c in notebook["cells"]
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "load_data")
     tree = ast.parse("".join(cell["source"]))
     tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
     namespace = {"np": np}

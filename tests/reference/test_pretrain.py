@@ -36,7 +36,8 @@ def as_uint8(x: np.ndarray) -> np.ndarray:
 def test_committed_pretrained_network_has_the_recorded_sha256():
     committed = (ROOT / RECORD["file"]).read_bytes()
     assert hashlib.sha256(committed).hexdigest() == RECORD["sha256"], \
-        "assignments/transfer/pretrained.keras is not the file data/pretrained.json records: run python data/pretrain.py"
+        ("assignments/transfer/pretrained.keras is not the file data/pretrained.json records: "
+         "run python data/pretrain.py")
     assert RECORD["classes"] == [0, 1, 2, 3, 4]
     assert 0.95 <= RECORD["source_accuracy"] <= 1.0
     released = ROOT / "release" / "transfer" / "pretrained.keras"

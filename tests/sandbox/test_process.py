@@ -43,7 +43,8 @@ def test_in_place_modification_is_reported():
 
 def test_always_equal_object_is_refused():
     code = "class Eq:\n    def __eq__(self, o): return True\n\ndef f(x):\n    return Eq()\n"
-    with started(code) as p, pytest.raises(StudentCodeError, match="not a number, a Keras model or an array of numbers"):
+    refused = "not a number, a Keras model or an array of numbers"
+    with started(code) as p, pytest.raises(StudentCodeError, match=refused):
         p.call("f", (np.ones(2),), {}, timeout=10)
 
 
@@ -94,7 +95,8 @@ def test_no_network_no_hidden_paths_no_trusted_packages(tmp_path):
 import os, socket
 def probes(x):
     found = []
-    for path in [{str(root / 'assignments/conv2d/grading')!r}, {str(root / 'reference')!r}, {str(secret)!r}, '/etc/shadow']:
+    for path in [{str(root / 'assignments/conv2d/grading')!r}, {str(root / 'reference')!r},
+                 {str(secret)!r}, '/etc/shadow']:
         found.append(os.path.exists(path))
     for name in ['reference', 'grader']:
         try:
@@ -134,7 +136,9 @@ def test_nothing_is_left_after_close():
 
 
 def test_plain_values_keep_their_python_types():
-    with started("def kinds(*args, **kwargs):\n    return [type(a).__name__ == n for a, n in zip(args, ['int', 'tuple', 'str', 'list'])]\n") as p:
+    code = ("def kinds(*args, **kwargs):\n"
+            "    return [type(a).__name__ == n for a, n in zip(args, ['int', 'tuple', 'str', 'list'])]\n")
+    with started(code) as p:
         result, _ = p.call("kinds", (3, (2, 2), "same", [1, 2]), {}, timeout=10)
         assert result == (True, True, True, True)
 
@@ -198,7 +202,8 @@ def leak_line_number(x):
 
 
 def test_errors_before_any_hidden_input_show_their_message():
-    with started(LEAKY) as p, pytest.raises(StudentCodeError, match=r"ValueError: nothing hidden yet \(cell impl, line 5\)"):
+    shown = r"ValueError: nothing hidden yet \(cell impl, line 5\)"
+    with started(LEAKY) as p, pytest.raises(StudentCodeError, match=shown):
         p.call("plain", (), {}, timeout=10)
 
 

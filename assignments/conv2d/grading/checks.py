@@ -157,7 +157,8 @@ def conv2d_adds_bias_per_filter(student, rng):
     h, w = _sides(rng)
     p, q = _channels(rng, low=2)
     x, k, b = _conv_case(rng, 2, h, w, p, 2, 3, q)
-    _check_conv(student, x, np.zeros_like(k), b, f"the result for all-zero kernels (only the biases) with Q={q} filters")
+    _check_conv(student, x, np.zeros_like(k), b,
+                f"the result for all-zero kernels (only the biases) with Q={q} filters")
     _check_conv(student, x, k, b, f"the result for Q={q} filters with different biases")
 
 

@@ -113,7 +113,8 @@ def _iou_cases(draw):
 
 def _describe(case: _IouCase) -> str:
     y_true, y_pred = case._label_maps()
-    return f"shape={case.shape}, num_classes={case.num_classes}, absent classes: {_absent(y_true, y_pred, case.num_classes)}"
+    absent = _absent(y_true, y_pred, case.num_classes)
+    return f"shape={case.shape}, num_classes={case.num_classes}, absent classes: {absent}"
 
 
 # ----------------------------------------------------------------------------- helpers: Keras models
@@ -293,7 +294,8 @@ def build_fcn_compiled_for_labels(student, rng):
     model = _built(student)
     loss = getattr(model, "loss", None)
     if loss is None:
-        raise CheckFailed("the model is not compiled: call model.compile(..., loss=\"sparse_categorical_crossentropy\")")
+        raise CheckFailed("the model is not compiled: "
+                          "call model.compile(..., loss=\"sparse_categorical_crossentropy\")")
     if isinstance(loss, str):
         name, from_logits = loss, False
     else:

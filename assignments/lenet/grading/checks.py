@@ -131,7 +131,8 @@ def _check_feature_output(student, rng, index, what):
             expect_shape(actual, expected.shape, label)
         except CheckFailed as failure:
             raise CheckFailed(f"{failure} (build_feature_model must return a model with two outputs, in this "
-                              "order: the probabilities (n, 10) and the first Conv2D layer's maps (n, 28, 28, 6))") from None
+                              "order: the probabilities (n, 10) and the first Conv2D layer's maps "
+                              "(n, 28, 28, 6))") from None
         expect_close(actual, expected, rtol=1e-4, atol=1e-5, what=label)
 
 
@@ -267,7 +268,8 @@ def filter_visualization_excites_filter(student, rng):
     (seq_kind, sequential), (fun_kind, functional) = _random_lenets(rng)
     first, second, third = (int(k) for k in rng.permutation(6)[:3])
     random_images = rng.uniform(size=(16, *INPUT_SHAPE))
-    for kind, model, k in [(seq_kind, sequential, first), (seq_kind, sequential, second), (fun_kind, functional, third)]:
+    tries = [(seq_kind, sequential, first), (seq_kind, sequential, second), (fun_kind, functional, third)]
+    for kind, model, k in tries:
         image = _visualisation(student, model, k, kind)
         before = float(filter_activation(model, random_images, k).mean())
         after = float(filter_activation(model, image, k)[0])

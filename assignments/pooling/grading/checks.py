@@ -121,7 +121,8 @@ def _edge_cases(student, rng, name):
     _check_pool(student, name, x, (2, 3), what="the result for an integer x (pool_size=(2, 3), stride not given)")
     x = rng.normal(size=(BATCH, h, w, c))
     _check_pool(student, name, x, (h, w), None, "valid", what=f"the result for a {h}x{w} pool on a {h}x{w} input")
-    _check_pool(student, name, x, 1, None, "same", what=f"the result for a 1x1 pool on a {h}x{w} input ({_setting(1, None, 'same')})")
+    _check_pool(student, name, x, 1, None, "same",
+                what=f"the result for a 1x1 pool on a {h}x{w} input ({_setting(1, None, 'same')})")
     _check_pool(student, name, x, (3, 2), what=f"the result for pool_size=(3, 2) on a {h}x{w} input, stride not given")
 
 
@@ -152,7 +153,7 @@ def max_pool2d_negative_inputs(student, rng):
 
 @check(cell="max_pool2d_tests", points=1)
 def max_pool2d_edge_cases(student, rng):
-    """max_pool2d handles integer inputs, a pool as large as the input, 1x1 pools, the default stride, and keeps its input."""
+    """max_pool2d handles integer inputs, a pool as large as the input, 1x1 pools, default stride; keeps x."""
     _edge_cases(student, rng, "max_pool2d")
 
 
@@ -186,5 +187,5 @@ def avg_pool2d_same_padding(student, rng):
 
 @check(cell="avg_pool2d_tests", points=1)
 def avg_pool2d_edge_cases(student, rng):
-    """avg_pool2d handles integer inputs, a pool as large as the input, 1x1 pools, the default stride, and keeps its input."""
+    """avg_pool2d handles integer inputs, a pool as large as the input, 1x1 pools, default stride; keeps x."""
     _edge_cases(student, rng, "avg_pool2d")

@@ -205,7 +205,8 @@ def head_is_one_sigmoid_unit_on_the_penultimate_layer(student, rng):
     model = _built_model(student)
     dropped, penultimate = _trusted().layers[-1].name, _trusted().layers[-2].name
     if tuple(model.output_shape) != (None, 1):
-        raise CheckFailed(f"the model outputs shape {model.output_shape}, expected (None, 1): one probability per image")
+        raise CheckFailed(f"the model outputs shape {model.output_shape}, expected (None, 1): "
+                          "one probability per image")
     head = model.get_layer(_output_layer_name(model))
     config = head.get_config()
     if type(head).__name__ != "Dense" or config.get("units") != 1:
@@ -218,7 +219,8 @@ def head_is_one_sigmoid_unit_on_the_penultimate_layer(student, rng):
     source = _head_source(model, head.name)
     if source == dropped or dropped in _by_name(model):
         raise CheckFailed(f"the head sits on {source!r} and the model still contains the pretrained network's last "
-                          f"layer {dropped!r}: drop it and apply the head to pretrained.layers[-2].output ({penultimate!r})")
+                          f"layer {dropped!r}: drop it and apply the head to pretrained.layers[-2].output "
+                          f"({penultimate!r})")
     if source != penultimate:
         raise CheckFailed(f"the head is applied to the output of {source!r}; expected the penultimate pretrained "
                           f"layer {penultimate!r} (pretrained.layers[-2].output)")
@@ -283,13 +285,16 @@ def fine_tuning_leaves_pretrained_weights_untouched(student, rng):
              if type(layer).__name__ == "BatchNormalization"]
     if any(not effective for _, effective in norms):
         # A frozen BatchNormalization runs in inference mode: it must still be exactly as built.
-        fresh = [layer for layer, _ in _flat_layers(_built_model(student)) if type(layer).__name__ == "BatchNormalization"]
+        fresh = [layer for layer, _ in _flat_layers(_built_model(student))
+                 if type(layer).__name__ == "BatchNormalization"]
         for position, (layer, effective) in enumerate(norms):
             if effective:
                 continue
             before = fresh[position].get_weights() if position < len(fresh) else None
             after = layer.get_weights()
-            if before is None or len(before) != len(after) or not all(np.array_equal(a, b) for a, b in zip(before, after)):
+            unchanged = before is not None and len(before) == len(after) and all(
+                np.array_equal(a, b) for a, b in zip(before, after))
+            if not unchanged:
                 raise CheckFailed(f"the frozen BatchNormalization layer {layer.name!r} changed during fine-tuning "
                                   "(its moving mean/variance or scale/offset); a frozen layer must stay as built")
 
@@ -300,7 +305,8 @@ def fine_tuned_model_labels_hidden_digits(student, rng):
     accuracy = _hidden_accuracy(_trained_model(student, "model_ft"), "model_ft")
     if accuracy < MIN_ACCURACY:
         raise CheckFailed(f"model_ft labels {accuracy:.3f} of the hidden 5s and 8s correctly; at least "
-                          f"{MIN_ACCURACY:.2f} expected (was the head trained, with binary crossentropy, for EPOCHS epochs?)")
+                          f"{MIN_ACCURACY:.2f} expected (was the head trained, with binary crossentropy, "
+                          "for EPOCHS epochs?)")
 
 
 # ----------------------------------------------------------------------------- from scratch (3 points)
