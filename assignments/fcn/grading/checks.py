@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import reference
 from grader.checks import CheckFailed, check, expect_array, expect_property
+from grader.checks.keras import compiled_loss
 from reference.data import holdout_digits, make_segmentation_set
 
 NUM_CLASSES = 11
@@ -291,17 +292,11 @@ def build_fcn_softmax_over_classes(student, rng):
 @check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
 def build_fcn_compiled_for_labels(student, rng):
     """build_fcn compiles the model with sparse_categorical_crossentropy on probabilities."""
-    model = _built(student)
-    loss = getattr(model, "loss", None)
-    if loss is None:
+    name, from_logits = compiled_loss(_built(student))
+    if name is None:
         raise CheckFailed("the model is not compiled: "
                           "call model.compile(..., loss=\"sparse_categorical_crossentropy\")")
-    if isinstance(loss, str):
-        name, from_logits = loss, False
-    else:
-        config = loss.get_config() if hasattr(loss, "get_config") else {}
-        name, from_logits = str(config.get("name", type(loss).__name__)), bool(config.get("from_logits"))
-    if name.lower().replace("_", "") not in ("sparsecategoricalcrossentropy", "sparsecategoricalcrossentropyloss"):
+    if name != "sparsecategoricalcrossentropy":
         raise CheckFailed(f"the model is compiled with the loss {name!r}, expected sparse_categorical_crossentropy "
                           "(the labels are class numbers per pixel, not one-hot vectors)")
     if from_logits:

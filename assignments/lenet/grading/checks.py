@@ -19,6 +19,7 @@ Messages name layers, shapes, accuracies and activations, never hidden images.
 import numpy as np
 
 from grader.checks import CheckFailed, check, expect_array, expect_close, expect_shape
+from grader.checks.keras import compiled_loss
 from reference.data import holdout_digits, pad_to_32
 from reference.lenet import (
     INPUT_SHAPE,
@@ -71,26 +72,6 @@ def _output_shapes(layers, input_shape):
             x = layer(x)
             shapes.append(tuple(x.shape)[1:])
         return shapes
-
-
-def _loss_name(loss):
-    """'categoricalcrossentropy' for every way of naming that loss; None when not compiled."""
-    if isinstance(loss, (list, tuple)) and len(loss) == 1:
-        loss = loss[0]
-    if isinstance(loss, dict) and len(loss) == 1:
-        loss = next(iter(loss.values()))
-    if loss is None:
-        return None
-    if isinstance(loss, str):
-        name = loss
-    else:
-        name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-    return str(name).lower().replace("_", "")
-
-
-def _from_logits(loss):
-    config = getattr(loss, "get_config", dict)()
-    return bool(config.get("from_logits", False)) if isinstance(config, dict) else False
 
 
 def _random_weights(rng, model):
@@ -201,17 +182,14 @@ def lenet_activations(student, rng):
 @check(cell="build_lenet_tests", points=1, timeout=TIMEOUT)
 def lenet_compiled_loss(student, rng):
     """build_lenet returns a model compiled with the categorical crossentropy loss."""
-    model = _student_lenet(student)
-    loss = getattr(model, "loss", None)
-    name = _loss_name(loss)
+    name, from_logits = compiled_loss(_student_lenet(student))
     if name is None:
         raise CheckFailed("the model is not compiled: call model.compile(loss=\"categorical_crossentropy\", ...) "
                           "before returning it")
     if name != "categoricalcrossentropy":
         hint = " (the labels are one-hot vectors)" if "sparse" in name else ""
-        raise CheckFailed(f"the model is compiled with the loss {loss if isinstance(loss, str) else name!r}; "
-                          f"expected categorical_crossentropy{hint}")
-    if _from_logits(loss):
+        raise CheckFailed(f"the model is compiled with the loss {name!r}; expected categorical_crossentropy{hint}")
+    if from_logits:
         raise CheckFailed("the loss has from_logits=True, but the last layer already applies softmax")
 
 

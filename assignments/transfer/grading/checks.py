@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.checks import CheckFailed, check
+from grader.checks.keras import compiled_loss
 from reference.transfer import binary_accuracy, target_holdout
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained.keras"
@@ -125,26 +126,6 @@ def _head_source(model, head_name):
 
 def _head_source_of_nested(model):
     return _output_layer_name(model) if "output_layers" in model.get_config() else model.layers[-1].name
-
-
-def _loss_description(model):
-    """(normalised loss name, from_logits) from the model's compile config; (None, False) if not compiled."""
-    config = model.get_compile_config() if hasattr(model, "get_compile_config") else None
-    loss = (config or {}).get("loss")
-    if isinstance(loss, list) and len(loss) == 1:
-        loss = loss[0]
-    if isinstance(loss, dict) and "class_name" not in loss and len(loss) == 1:
-        loss = next(iter(loss.values()))
-    if loss is None:
-        return None, False
-    if isinstance(loss, str):
-        return loss.lower().replace("_", ""), False
-    if isinstance(loss, dict):
-        inner = loss.get("config")
-        name = inner if isinstance(inner, str) else (inner or {}).get("name") or loss.get("class_name")
-        logits = bool((inner or {}).get("from_logits", False)) if isinstance(inner, dict) else False
-        return str(name).lower().replace("_", ""), logits
-    return str(loss).lower().replace("_", ""), False
 
 
 def _changed_weights(model, where):
@@ -257,7 +238,7 @@ def pretrained_weights_reused(student, rng):
 @check(cell="transfer_model_tests", points=1, timeout=TIMEOUT)
 def compiled_with_binary_crossentropy(student, rng):
     """build_transfer_model compiles the model with the binary crossentropy loss (on probabilities)."""
-    name, logits = _loss_description(_built_model(student))
+    name, logits = compiled_loss(_built_model(student))
     if name is None:
         raise CheckFailed("the model is not compiled: call compile(loss=\"binary_crossentropy\", optimizer=\"sgd\")")
     if name not in ("binarycrossentropy", "bce"):

@@ -1,0 +1,30 @@
+"""grader.checks.keras: the compiled loss, however a student named it, after the trip through a .keras file."""
+
+import pytest
+
+from grader.checks.keras import compiled_loss
+from grader.sandbox.models import load_model
+
+keras = pytest.importorskip("keras")
+
+
+def round_trip(tmp_path, loss):
+    """A compiled model as a check gets it: saved by the student, read back by the harness."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    if loss is not None:
+        model.compile(loss=loss, optimizer="sgd")
+    model.save(tmp_path / "model.keras")
+    return load_model(tmp_path / "model.keras", {"InputLayer", "Dense"})
+
+
+@pytest.mark.parametrize(("loss", "expected"), [
+    ("categorical_crossentropy", ("categoricalcrossentropy", False)),
+    (lambda: keras.losses.CategoricalCrossentropy(), ("categoricalcrossentropy", False)),
+    (lambda: keras.losses.categorical_crossentropy, ("categoricalcrossentropy", False)),
+    (lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True), ("sparsecategoricalcrossentropy", True)),
+    (["binary_crossentropy"], ("binarycrossentropy", False)),
+    ("bce", ("bce", False)),
+    (None, (None, False)),
+], ids=["string", "class", "function", "class-from-logits", "list", "alias", "not-compiled"])
+def test_compiled_loss_names_it_the_same_way_however_it_was_given(tmp_path, loss, expected):
+    assert compiled_loss(round_trip(tmp_path, loss() if callable(loss) else loss)) == expected
