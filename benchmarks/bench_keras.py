@@ -68,31 +68,17 @@ def _python(code: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_notebook(assignment: Assignment, folder: Path) -> dict:
-    """Execute the solution notebook in ``folder``, beside copies of the released data."""
-    for data in assignment.release_files():
-        (folder / data.name).write_bytes(data.read_bytes())
-    path = folder / f"{assignment.name}.ipynb"
-    nbformat.write(submission(assignment, None), path)
-    return _python(EXECUTE, str(path), str(folder))
-
-
-def grade_notebook(assignment: Assignment, folder: Path) -> dict:
-    """Grade the same solution notebook as a worker would, confined."""
-    path = folder / "submitted.ipynb"
-    nbformat.write(submission(assignment, None), path)
-    return _python(GRADE, assignment.name, str(path), str(ROOT / "assignments"))
-
-
 def measure(name: str) -> dict:
-    """The notebook and grading figures of one assignment."""
+    """The notebook and grading figures of one assignment, for the same solution notebook."""
     assignment = Assignment.find(name, ROOT / "assignments")
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
-        laptop, worker = Path(tmp, "laptop"), Path(tmp, "worker")
-        laptop.mkdir()
-        worker.mkdir()
-        notebook = run_notebook(assignment, laptop)
-        graded = grade_notebook(assignment, worker)
+        laptop = Path(tmp)
+        for data in assignment.release_files():
+            (laptop / data.name).write_bytes(data.read_bytes())
+        notebook_path = laptop / f"{name}.ipynb"
+        nbformat.write(submission(assignment, None), notebook_path)
+        notebook = _python(EXECUTE, str(notebook_path), str(laptop))  # executes a copy: the file is unchanged
+        graded = _python(GRADE, name, str(notebook_path), str(ROOT / "assignments"))
     return {"assignment": name, "notebook": notebook, "grading": graded,
             "ratio": graded["total_s"] / notebook["wall_s"],
             "memory_mb": (graded["student_peak_mb"] or 0) + graded["checker_rss_mb"]}
