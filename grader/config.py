@@ -27,9 +27,13 @@ class SandboxLimits:
     program_timeout_s: float = _field(60.0, "wall time to execute the rebuilt notebook program")
     test_cell_timeout_s: float = _field(10.0, "wall time of one visible test cell; a slower one is interrupted")
     check_timeout_s: float = _field(30.0, "wall time of one call into the student process, unless a check sets it")
-    max_processes: int = _field(512, "processes and threads in the sandbox (RLIMIT_NPROC)")
+    max_processes: int = _field(512, "processes and threads in the sandbox (cgroup pids controller, else "
+                                     "RLIMIT_NPROC)")
     max_file_mb: int = _field(64, "largest file the student process may write, output log included")
-    max_disk_mb: int = _field(256, "all files the student process may write: scratch dir and /tmp together")
+    max_disk_mb: int = _field(256, "all files the student process may write in its scratch dir, and the size of its "
+                                   "/tmp (a tmpfs)")
+    max_files: int = _field(20000, "files and folders the student process may create in its scratch dir")
+    shm_mb: int = _field(64, "size of the sandbox's /dev/shm (a tmpfs; /dev itself is read-only)")
     submission_timeout_s: float = _field(600.0, "wall time for one submission: the program and every check")
     max_open_files: int = _field(256, "open file descriptors (RLIMIT_NOFILE)")
     restarts: int = _field(2, "how often a crashed or timed-out student process is restarted")
@@ -52,6 +56,9 @@ class AssignmentConfig:
          "Rescaling"],
         "Keras layer classes a student's model may contain (models cross the sandbox as .keras files)",
     )
+    max_model_params: int = _field(
+        2_000_000, "most parameters a student's Keras model may have; a confined process loads the model and "
+                   "counts them before the checker builds it")
     checker_preload: list = _field(
         [], "modules the checker imports in the background while the student program runs, so that a "
             "slow import (['keras'] takes seconds) overlaps the student's time instead of adding to it",

@@ -1,8 +1,8 @@
 """The bubblewrap command line that confines one student process.
 
 The sandbox sees a read-only system (``/usr``, ``/etc``), the Python
-installation and its site-packages, the runner script and one private scratch
-directory. Everything else (the project checkout with ``assignments/*/grading``
+installation and its site-packages, the runner script, the checker's inbox
+(read-only) and one private scratch directory. Everything else (the project checkout with ``assignments/*/grading``
 and ``reference/``, the course directory, the gradebook, other submissions,
 ``/root``, ``/home``, the harness's environment) simply does not exist inside.
 Modules the assignment forbids are replaced by a package that refuses import.
@@ -14,17 +14,28 @@ import importlib.util
 import shutil
 import sys
 from pathlib import Path
+from typing import Protocol
 
 RUNNER = Path(__file__).with_name("runner.py")
 BLOCKED_INIT = Path(__file__).with_name("blocked_module.py")
 SANDBOX_RUNNER = "/opt/grader/runner.py"
 SANDBOX_SCRATCH = "/scratch"
+SANDBOX_INBOX = "/inbox"
 SANDBOX_UID = 1000
 TRUSTED_PACKAGES = ("grader", "reference")
+# Every namespace but the user namespace, whose use depends on who runs the grader (see identity()).
+NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # Only what the dynamic linker, Python and matplotlib read; not /etc/shadow and friends.
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
              "nsswitch.conf", "alternatives", "fonts", "mime.types")
+
+
+class SandboxPaths(Protocol):
+    """The two host folders a sandbox sees: the checker's inbox (read-only) and the student's scratch."""
+
+    inbox: Path
+    scratch: Path
 
 
 class SandboxUnavailable(RuntimeError):
@@ -61,6 +72,12 @@ def python_roots() -> list[Path]:
     """Folders the interpreter needs: its installation and the environment's prefix."""
     roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
     return sorted(r for r in roots if not any(str(r).startswith(s + "/") for s in SYSTEM_DIRS))
+
+
+def _parent_dirs(roots: list[Path]) -> list[str]:
+    """Create the folders above each mounted path as 0755 (bwrap would copy host modes, and /root is 0700)."""
+    parents = sorted({str(p) for root in roots for p in root.parents if p != Path("/")})
+    return [arg for parent in parents for arg in ("--perms", "0755", "--dir", parent)]
 
 
 def _package_dir(name: str) -> Path | None:
@@ -100,26 +117,48 @@ def gpu_mounts() -> list[str]:
     return args + ["--ro-bind", "/sys", "/sys"]
 
 
-def command(scratch: Path, forbidden: list[str], env: dict[str, str], *, gpu: bool = False,
-            tmp_bytes: int = 256 << 20) -> list[str]:
-    """The full argv that runs the student runner on ``scratch/program.json``."""
+def identity(host_uid: int | None) -> tuple[list[str], list[str]]:
+    """bwrap options and the command prefix that set who the student process is on the host.
+
+    A grader that is not root gets a user namespace mapping uid 1000 to its own uid, with
+    new user namespaces disabled inside. A root grader gets no user namespace (one would
+    map the sandbox to root): bwrap keeps only CAP_SETUID and CAP_SETGID, and ``setpriv``
+    becomes the unprivileged ``host_uid`` before the runner starts, which drops the rest.
+    """
+    if host_uid is None:
+        return ["--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+                "--cap-drop", "ALL"], []
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
+    if setpriv is None:
+        raise SandboxUnavailable("setpriv (util-linux) is missing: it drops root inside the sandbox")
+    return (["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"],
+            [setpriv, f"--reuid={host_uid}", f"--regid={host_uid}", "--clear-groups", "--inh-caps=-all", "--"])
+
+
+def command(job: SandboxPaths, program: str, forbidden: list[str], env: dict[str, str], *, gpu: bool = False,
+            tmp_bytes: int = 256 << 20, shm_bytes: int = 64 << 20, seccomp_fd: int,
+            host_uid: int | None = None) -> list[str]:
+    """The full argv that runs the student runner on ``/inbox/PROGRAM`` in ``/scratch``."""
     roots = python_roots()
+    options, prefix = identity(host_uid)
     args = [
-        bwrap_path(),
-        "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-        "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        bwrap_path(), *NAMESPACES, *options,
+        "--hostname", "sandbox", "--die-with-parent", "--new-session",
         *_system_mounts(),
-        "--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
-        *(gpu_mounts() if gpu else []),
+        "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(shm_bytes), "--tmpfs", "/dev/shm",
+        *(gpu_mounts() if gpu else []), "--remount-ro", "/dev",
+        "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
     ]
+    args += _parent_dirs([*roots, Path(SANDBOX_RUNNER)])
     for root in roots:
         args += ["--ro-bind", str(root), str(root)]
     args += hidden_mounts(forbidden, roots)
-    args += ["--ro-bind", str(RUNNER), SANDBOX_RUNNER,
-             "--bind", str(scratch), SANDBOX_SCRATCH, "--chdir", SANDBOX_SCRATCH, "--clearenv"]
+    args += ["--ro-bind", str(RUNNER), SANDBOX_RUNNER, "--ro-bind", str(job.inbox), SANDBOX_INBOX,
+             "--bind", str(job.scratch), SANDBOX_SCRATCH, "--chdir", "/", "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
-    return args + [sys.executable, "-I", "-B", SANDBOX_RUNNER, f"{SANDBOX_SCRATCH}/program.json"]
+    return args + ["--seccomp", str(seccomp_fd), *prefix,
+                   sys.executable, "-I", "-B", SANDBOX_RUNNER, SANDBOX_INBOX, SANDBOX_SCRATCH, program]
 
 
 def probe() -> None:

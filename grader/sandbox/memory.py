@@ -1,8 +1,10 @@
-"""Memory caps for a student process tree, without RLIMIT_AS (which breaks TensorFlow and CUDA).
+"""Memory and process caps for a student process tree, without RLIMIT_AS (which breaks TensorFlow and CUDA).
 
 A cgroup is used where the host lets the harness create one (cgroup v2, or v1's
 memory controller); otherwise a watchdog thread sums the RSS of the process
-tree and kills it when it goes over the cap.
+tree and kills it when it goes over the cap. The same cgroup caps the number of
+processes and threads through the ``pids`` controller where the host has it
+(RLIMIT_NPROC, the fallback, counts every process of a uid and is not enforced for root).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import psutil
 
 CGROUP_V2 = Path("/sys/fs/cgroup")
 CGROUP_V1 = Path("/sys/fs/cgroup/memory")
+CGROUP_V1_PIDS = Path("/sys/fs/cgroup/pids")
 
 
 class MemoryCap:
     """Interface: wrap the command, watch it, tell whether the cap was hit, clean up."""
 
     kind = "none"
+    #: whether the cap also limits the number of processes and threads (the cgroup pids controller)
+    caps_processes = False
 
     def __init__(self, limit_bytes: int):
         self.limit_bytes = limit_bytes
@@ -46,22 +51,43 @@ class MemoryCap:
 
 
 class CgroupMemoryCap(MemoryCap):
-    """A fresh cgroup per student process; a shell puts itself in it, then execs the sandbox."""
+    """A fresh cgroup per student process; a shell puts itself in it, then execs the sandbox.
 
-    def __init__(self, limit_bytes: int, parent: Path, version: int):
+    ``pids_parent`` (cgroup v1's pids hierarchy; for v2 the same folder) also caps the
+    process count at ``max_pids`` when given.
+    """
+
+    def __init__(self, limit_bytes: int, parent: Path, version: int, pids_parent: Path | None = None,
+                 max_pids: int | None = None):
         super().__init__(limit_bytes)
         self.kind = f"cgroup-v{version}"
-        self.path = parent / f"grader-{uuid.uuid4().hex[:12]}"
+        name = f"grader-{uuid.uuid4().hex[:12]}"
+        self.path = parent / name
         self.path.mkdir()
+        self.version = version
+        self.folders = [self.path]
         limit_file = "memory.max" if version == 2 else "memory.limit_in_bytes"
         (self.path / limit_file).write_text(str(limit_bytes))
         if version == 2 and (self.path / "memory.swap.max").exists():
             (self.path / "memory.swap.max").write_text("0")
-        self.version = version
+        if pids_parent is not None and max_pids is not None:
+            try:
+                self._cap_pids(pids_parent / name, max_pids)
+            except OSError:
+                self.close()
+                raise
+
+    def _cap_pids(self, folder: Path, max_pids: int) -> None:
+        if folder != self.path:
+            folder.mkdir()
+            self.folders.append(folder)
+        (folder / "pids.max").write_text(str(max_pids))
+        self.caps_processes = True
 
     def wrap(self, argv: list[str]) -> list[str]:
-        procs = self.path / "cgroup.procs"
-        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(procs), *argv]
+        for folder in self.folders:  # the shell joins each hierarchy in turn, keeping its pid, then execs
+            argv = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(folder / "cgroup.procs"), *argv]
+        return argv
 
     def exceeded(self) -> bool:
         """Whether the kernel OOM-killed a process of the cgroup.
@@ -87,22 +113,28 @@ class CgroupMemoryCap(MemoryCap):
             return 0
 
     def close(self) -> None:
-        if not self.path.exists():
-            return
-        for _ in range(50):
-            pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
-            threading.Event().wait(0.02)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
+        for folder in self.folders:
+            _empty_and_remove(folder)
+
+
+def _empty_and_remove(folder: Path) -> None:
+    """Kill every process left in the cgroup ``folder``, then remove it."""
+    if not folder.exists():
+        return
+    for _ in range(50):
+        pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        threading.Event().wait(0.02)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 class WatchdogMemoryCap(MemoryCap):
@@ -152,22 +184,26 @@ class WatchdogMemoryCap(MemoryCap):
         self._stop.set()
 
 
-def _writable_cgroup() -> tuple[Path, int] | None:
-    if (CGROUP_V2 / "cgroup.controllers").exists() and "memory" in (CGROUP_V2 / "cgroup.subtree_control").read_text():
-        parent, version = CGROUP_V2, 2
-    elif (CGROUP_V1 / "memory.limit_in_bytes").exists():
-        parent, version = CGROUP_V1, 1
-    else:
+def _writable_cgroup() -> tuple[Path, int, Path | None] | None:
+    """(memory parent, version, pids parent or None) of a cgroup hierarchy the harness may write."""
+    if (CGROUP_V2 / "cgroup.controllers").exists():
+        controllers = (CGROUP_V2 / "cgroup.subtree_control").read_text().split()
+        if "memory" not in controllers or not os.access(CGROUP_V2, os.W_OK):
+            return None
+        return CGROUP_V2, 2, CGROUP_V2 if "pids" in controllers else None
+    if not (CGROUP_V1 / "memory.limit_in_bytes").exists() or not os.access(CGROUP_V1, os.W_OK):
         return None
-    return (parent, version) if os.access(parent, os.W_OK) else None
+    pids = (CGROUP_V1_PIDS / "pids.max").exists() or (CGROUP_V1_PIDS / "cgroup.procs").exists()
+    return CGROUP_V1, 1, CGROUP_V1_PIDS if pids and os.access(CGROUP_V1_PIDS, os.W_OK) else None
 
 
-def memory_cap(limit_bytes: int) -> MemoryCap:
-    """The strongest cap this host allows: a cgroup, else the RSS watchdog."""
+def memory_cap(limit_bytes: int, max_pids: int | None = None) -> MemoryCap:
+    """The strongest cap this host allows: a cgroup (with ``max_pids`` where it can), else the RSS watchdog."""
     found = _writable_cgroup()
     if found is not None:
+        parent, version, pids_parent = found
         try:
-            return CgroupMemoryCap(limit_bytes, *found)
+            return CgroupMemoryCap(limit_bytes, parent, version, pids_parent, max_pids)
         except OSError:
             pass
     return WatchdogMemoryCap(limit_bytes)

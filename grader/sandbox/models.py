@@ -1,22 +1,50 @@
-"""Keras models that cross the trust boundary: read as data, checked, then loaded with safe_mode.
+"""Keras models that cross the trust boundary: read once as bytes, checked, measured in confinement, loaded.
 
 A ``.keras`` file is a zip holding ``config.json`` (the architecture) and the
-weights. Before Keras deserializes anything, every object named in the config
-must be a built-in Keras class, and every layer must be on the assignment's
-allow-list: a ``Lambda`` layer, a custom class or a Python function (all of
-which carry code) is refused with a message that says so.
+weights. The checker reads the student's file once, into memory, and every step
+works on those same bytes:
+
+1. Every object named in the config must be a built-in Keras class, and every layer
+   must be on the assignment's allow-list: a ``Lambda`` layer, a custom class or a
+   Python function (all of which carry code) is refused with a fixed message.
+2. A confined *evaluator* (a sandboxed process running :data:`EVALUATOR` under its own
+   memory and time caps) builds the model from the bytes, loads its weights (Keras
+   checks them against the declared shapes) and answers with its parameter count. A
+   file that declares a huge model costs the evaluator its memory cap, never the checker.
+3. Only a model within the assignment's ``max_model_params`` is built in the checker,
+   with ``safe_mode=True``, from the checker's private copy of the same bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import zipfile
 from pathlib import Path
 
-from grader.sandbox.errors import StudentCodeError
+from grader.config import SandboxLimits
+from grader.sandbox.errors import StudentCodeError, StudentFailure, StudentTimeout
 
-MAX_CONFIG_BYTES = 16 << 20
+MAX_CONFIG_BYTES = 4 << 20
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
+EVALUATOR = """
+import keras
+
+def count_params(model):
+    return int(model.count_params())
+"""
+EVALUATOR_LIMITS = SandboxLimits(memory_mb=1024, program_timeout_s=120, check_timeout_s=120, cpu_seconds=300,
+                                 max_disk_mb=64, restarts=0)
+MALFORMED = "the saved model is not a valid .keras file"
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelFile:
+    """The bytes of a .keras file, passed into a sandbox as a model (the evaluator's input)."""
+
+    name: str
+    data: bytes
 
 
 def _objects(node):
@@ -39,12 +67,21 @@ def keras_function_names() -> set[str]:
             for name in dir(package) if not name.startswith("_") and callable(getattr(package, name))}
 
 
-def refusal(config: dict, allowed_layers: set[str]) -> str | None:
+def keras_layer_names() -> set[str]:
+    """The names of Keras' own layer classes: the only layer names a message may repeat."""
+    import keras
+
+    return {name for name in dir(keras.layers) if not name.startswith("_")}
+
+
+def refusal(config: dict, allowed_layers: set[str], *, name_layers: bool = True) -> str | None:
     """Why this model config is refused, or None if every object in it is acceptable.
 
     Functional models hold ``__keras_tensor__`` entries (plain data about their
     connections); a loss or activation given as a function is stored by name and
     accepted when the name is a built-in Keras function (Keras never stores code for it).
+    Messages are fixed texts: the only word from the file they may repeat is the name of
+    a real Keras layer, and only with ``name_layers`` (before the process saw hidden inputs).
     """
     functions = None
     for item in _objects(config):
@@ -55,38 +92,111 @@ def refusal(config: dict, allowed_layers: set[str]) -> str | None:
             functions = functions if functions is not None else keras_function_names()
             if item.get("config") in functions:
                 continue
-            return (f"the model uses the function {str(item.get('config'))[:60]!r}, which is not a built-in "
-                    "Keras function: give activations and losses by name")
+            return ("the model uses a function that is not a built-in Keras function: give activations and "
+                    "losses by name")
         if name == "Lambda":
             return "the model contains a Lambda layer, which carries Python code: use built-in layers only"
         if not module.startswith("keras") or item.get("registered_name") not in (None, name):
-            return (f"the model contains {name!r} from {module or 'your notebook'}: custom classes and "
+            return ("the model contains a class or function defined in your notebook: custom classes and "
                     "functions are not accepted, use built-in Keras layers and activations by name")
         if module.startswith("keras.layers") and name not in allowed_layers | MODEL_CLASSES:
-            return f"the model uses the layer {name}, which this assignment does not accept"
+            shown = f" {name}" if name_layers and name in keras_layer_names() else ""
+            return f"the model uses a layer{shown} that this assignment does not accept"
     return None
 
 
-def read_config(path: Path) -> dict:
-    """The architecture stored in a .keras file, read as plain JSON."""
+def read_config(data: bytes) -> dict:
+    """The architecture stored in the bytes of a .keras file, read as plain JSON."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             info = archive.getinfo("config.json")
             if info.file_size > MAX_CONFIG_BYTES:
                 raise StudentCodeError("the saved model's config is too large")
-            return json.loads(archive.read(info))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise StudentCodeError(f"the saved model is not a valid .keras file ({error})") from None
+            config = json.loads(archive.read(info))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, RecursionError, EOFError, RuntimeError):
+        raise StudentCodeError(MALFORMED) from None
+    if not isinstance(config, dict):
+        raise StudentCodeError(MALFORMED)
+    return config
 
 
-def load_model(path: Path, allowed_layers: set[str]):
-    """Check ``path`` against the allow-list, then load it with ``safe_mode=True``."""
-    reason = refusal(read_config(path), allowed_layers)
-    if reason:
-        raise StudentCodeError(reason)
-    import keras
+class ModelGate:
+    """Where Keras models cross the sandbox of one job, in both directions."""
 
+    def __init__(self, allowed_layers: set[str], max_params: int | None, job, *, confined: bool = True,
+                 workdir: Path | None = None):
+        self.allowed_layers = allowed_layers
+        self.max_params = max_params
+        self.job = job
+        self._confined = confined
+        self._workdir = workdir
+        self._evaluator = None
+
+    def put_trusted(self, model, name: str) -> Path:
+        """Save the checker's own ``model`` into the job's inbox as ``name``."""
+        import keras
+
+        keras.models.save_model(model, self.job.private / name)
+        return self.job.put(name, (self.job.private / name).read_bytes())
+
+    def load(self, data: bytes, name: str, *, verbatim: bool):
+        """The student's model from the bytes of its .keras file, or a StudentCodeError saying why not.
+
+        ``verbatim`` (the process has not seen hidden inputs yet) lets Keras' own error
+        text and a refused layer's name into the message; otherwise messages are fixed.
+        """
+        reason = refusal(read_config(data), self.allowed_layers, name_layers=verbatim)
+        if reason:
+            raise StudentCodeError(reason)
+        self._check_size(data, name)
+        import keras
+
+        try:
+            return keras.models.load_model(self.job.keep_private(name, data), safe_mode=True, compile=True)
+        except Exception as error:  # a file that passed every check but does not load is the student's
+            detail = f": {type(error).__name__}: {error}"[:300] if verbatim else ""
+            raise StudentCodeError(f"the saved model could not be loaded{detail}") from None
+
+    def _check_size(self, data: bytes, name: str) -> None:
+        if self.max_params is None:
+            return
+        try:
+            count, _ = self._evaluator_process().call("count_params", (ModelFile(name, data),), {},
+                                                      EVALUATOR_LIMITS.check_timeout_s)
+        except StudentTimeout:
+            raise StudentCodeError("the saved model took too long to load") from None
+        except StudentFailure:
+            raise StudentCodeError(f"the saved model could not be loaded within {EVALUATOR_LIMITS.memory_mb} MiB "
+                                   "of memory, or it is not a valid Keras model") from None
+        if type(count) is not int or count > self.max_params:
+            raise StudentCodeError(f"the model has more than the {self.max_params:,} parameters this assignment "
+                                   "accepts")
+
+    def _evaluator_process(self):
+        if self._evaluator is None:
+            from grader.sandbox.process import StudentProcess
+
+            cells = [{"id": "evaluator", "kind": "locked", "source": EVALUATOR}]
+            self._evaluator = StudentProcess(cells, [], EVALUATOR_LIMITS, confined=self._confined,
+                                             workdir=self._workdir, allowed_layers=self.allowed_layers)
+        return self._evaluator
+
+    def close(self) -> None:
+        """Stop the evaluator, if one was started."""
+        if self._evaluator is not None:
+            self._evaluator.close()
+            self._evaluator = None
+
+
+def load_model_bytes(data: bytes, allowed_layers: set[str], *, max_params: int | None = None,
+                     confined: bool = True):
+    """Check and load the bytes of a .keras file exactly as a grading job does, in a throwaway job folder."""
+    from grader.sandbox.jobdir import JobDir
+
+    job = JobDir()
+    gate = ModelGate(set(allowed_layers), max_params, job, confined=confined)
     try:
-        return keras.models.load_model(path, safe_mode=True, compile=True)
-    except Exception as error:  # a file that passed the allow-list but does not load is the student's
-        raise StudentCodeError(f"the saved model could not be loaded: {type(error).__name__}: {error}"[:300]) from None
+        return gate.load(data, "model.keras", verbatim=True)
+    finally:
+        gate.close()
+        job.close()

@@ -1,32 +1,32 @@
 """The checker's handle on one sandboxed student process.
 
-:class:`StudentProcess` writes the rebuilt program into a private scratch
-directory, starts the runner inside bubblewrap under resource limits, and turns
-``call("conv2d", x, w, b)`` into a request line plus ``.npy`` files. Replies are
-validated here: arrays are loaded with ``allow_pickle=False`` from files the
-checker named itself, and anything malformed counts as a crash.
+:class:`StudentProcess` writes the rebuilt program and every input into the job's
+inbox (which the sandbox sees read-only), starts the runner inside bubblewrap under
+resource limits in a fresh private scratch, and turns ``call("conv2d", x, w, b)`` into
+a request line plus ``.npy`` files. Replies are validated here (:mod:`protocol`);
+results are read from the scratch without following links (:mod:`jobdir`) and loaded
+with ``allow_pickle=False``; anything malformed counts as a crash.
 """
 
 from __future__ import annotations
 
 import builtins
+import io
 import json
 import os
 import re
+import secrets
 import selectors
-import shutil
 import signal
-import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from grader.config import SandboxLimits
-from grader.sandbox import bwrap
+from grader.sandbox import bwrap, protocol, seccomp
 from grader.sandbox.disk import DiskWatch
 from grader.sandbox.errors import (
     MESSAGE_WITHHELD,
@@ -36,10 +36,13 @@ from grader.sandbox.errors import (
     StudentTimeout,
     StudentUnavailable,
 )
+from grader.sandbox.jobdir import JobDir
 from grader.sandbox.memory import MemoryCap, memory_cap
-from grader.sandbox.models import load_model
+from grader.sandbox.models import ModelFile, ModelGate
 
 MAX_REPLY_BYTES = 1 << 20
+# When the grader runs as root, each job's student process runs as one of these unprivileged host uids.
+HOST_UIDS = range(200_000, 265_536)
 # Exception classes whose names may be shown after the process saw hidden inputs: fixed names carry no data.
 SHOWN_ERRORS = frozenset(
     {name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)}
@@ -64,41 +67,49 @@ SANDBOX_ENV = {
 }
 
 
-def _rlimits(limits: SandboxLimits) -> dict[str, int]:
-    return {
+def _rlimits(limits: SandboxLimits, *, count_processes: bool) -> dict[str, int]:
+    """The limits the runner sets on itself; RLIMIT_NPROC only where no cgroup counts processes."""
+    found = {
         "RLIMIT_CPU": int(limits.cpu_seconds),
         "RLIMIT_FSIZE": int(limits.max_file_mb) << 20,
         "RLIMIT_NOFILE": int(limits.max_open_files),
-        "RLIMIT_NPROC": int(limits.max_processes),
     }
+    return {**found, "RLIMIT_NPROC": int(limits.max_processes)} if count_processes else found
+
+
+def host_uid() -> int | None:
+    """The unprivileged host uid a job's student process runs as when the grader is root, else None."""
+    return HOST_UIDS[secrets.randbelow(len(HOST_UIDS))] if os.geteuid() == 0 else None
 
 
 class StudentProcess:
     """A student program running in the sandbox, restarted on demand after a crash.
 
-    ``files`` (the data released beside the notebook) are copied into the scratch
-    directory, which is the program's working directory, before each start.
+    ``files`` (the data released beside the notebook) are copied into each start's fresh
+    scratch directory, which is the program's working directory.
 
-    ``cells`` holds each cell's outcome from the first start; ``student_seconds``
-    the time the student code itself reported (program cells plus calls).
+    ``cells`` holds each cell's outcome from the first start, as the student process reported
+    it (informational: nothing is scored from it); ``student_seconds`` the time the student
+    code itself reported (program cells plus calls).
 
     Once a call has handed the process the checker's inputs (hidden data), nothing it
     chooses to say reaches feedback: its errors are shown as a built-in exception class
-    and a line of a real cell, never with their message.
+    only, never with their message, a line number or a name it chose.
     """
 
     def __init__(self, cells: list[dict], forbidden: list[str], limits: SandboxLimits,
                  *, confined: bool = True, workdir: Path | None = None, allowed_layers=(),
-                 files: tuple[Path, ...] = (), gpu: bool = False):
+                 files: tuple[Path, ...] = (), gpu: bool = False, max_model_params: int | None = None):
         self.limits = limits
         self.gpu = gpu
         self.files = tuple(Path(f) for f in files)
-        self.allowed_layers = set(allowed_layers)
         self.confined = confined
         self.forbidden = list(forbidden)
-        self.scratch = Path(tempfile.mkdtemp(prefix="grader-job-", dir=workdir))
-        self.scratch.chmod(0o777)
-        self._program = {"cells": cells, "rlimits": _rlimits(limits), "test_cell_timeout": limits.test_cell_timeout_s}
+        self._uid = host_uid() if confined else None
+        self.job = JobDir(workdir, owner=None if self._uid is None else (self._uid, self._uid))
+        self._models = ModelGate(set(allowed_layers), max_model_params, self.job, confined=confined,
+                                 workdir=workdir)
+        self._cells = cells
         self._proc: subprocess.Popen | None = None
         self._cap: MemoryCap | None = None
         self._disk: DiskWatch | None = None
@@ -108,6 +119,7 @@ class StudentProcess:
         self._saw_hidden_inputs = False
         self._starts = 0
         self._start_failure: Exception | None = None
+        self._program_cells: list[dict] = []
         self.cells: list[dict] = []
         self.student_seconds = 0.0
         self.memory_cap_kind = "none"
@@ -115,17 +127,22 @@ class StudentProcess:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def _argv(self) -> list[str]:
-        program = self.scratch / "program.json"
+    def _argv(self, program: str, seccomp_fd: int) -> list[str]:
         if self.confined:
-            return bwrap.command(self.scratch, self.forbidden, self._env(), gpu=self.gpu,
-                                 tmp_bytes=int(self.limits.max_disk_mb) << 20)
-        return [sys.executable, "-I", "-B", str(bwrap.RUNNER), str(program)]
+            return bwrap.command(self.job, program, self.forbidden, self._env(), gpu=self.gpu,
+                                 tmp_bytes=int(self.limits.max_disk_mb) << 20,
+                                 shm_bytes=int(self.limits.shm_mb) << 20, seccomp_fd=seccomp_fd,
+                                 host_uid=self._uid)
+        return [sys.executable, "-I", "-B", str(bwrap.RUNNER), str(self.job.inbox), str(self.job.scratch), program]
 
     def _env(self) -> dict[str, str]:
         """The sandbox's whole environment; a GPU job keeps the worker's choice of device."""
         visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        return {**SANDBOX_ENV, "CUDA_VISIBLE_DEVICES": visible} if self.gpu and visible is not None else SANDBOX_ENV
+        env = {**SANDBOX_ENV, "HOME": f"{bwrap.SANDBOX_SCRATCH}/home", "TMPDIR": f"{bwrap.SANDBOX_SCRATCH}/tmp"}
+        if not self.confined:
+            env.update(HOME=str(self.job.scratch / "home"), TMPDIR=str(self.job.scratch / "tmp"),
+                       PATH=os.environ.get("PATH", ""))
+        return {**env, "CUDA_VISIBLE_DEVICES": visible} if self.gpu and visible is not None else env
 
     def start(self) -> None:
         """Run the notebook program; raises if it crashes or times out before it is ready."""
@@ -135,36 +152,35 @@ class StudentProcess:
             raise StudentUnavailable("gave up after the student process failed "
                                      f"{self._starts} times")
         self._starts += 1
-        for folder in ("home", "tmp"):
-            (self.scratch / folder).mkdir(exist_ok=True, mode=0o777)
-        for source in self.files:  # fresh copies: a crashed run may have changed them
-            shutil.copyfile(source, self.scratch / source.name)
-        program = self._program
-        if self._starts > 1:  # a restart only needs the definitions: the visible tests ran the first time
-            program = {**program, "cells": [c for c in program["cells"] if c["kind"] != "test"]}
-        (self.scratch / "program.json").write_text(json.dumps(program))
-        self._cap = memory_cap(int(self.limits.memory_mb) << 20)
+        self.job.new_scratch(self.files)
+        # A restart only needs the definitions: the visible tests ran the first time.
+        self._program_cells = [c for c in self._cells if self._starts == 1 or c["kind"] != "test"]
+        self._cap = memory_cap(int(self.limits.memory_mb) << 20, int(self.limits.max_processes))
         self.memory_cap_kind = self._cap.kind
-        env = self._env() if self.confined else {**self._env(), "PATH": os.environ.get("PATH", "")}
-        self._proc = subprocess.Popen(
-            self._cap.wrap(self._argv()), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=self.scratch, env=env, start_new_session=True,
-        )
-        self._cap.watch(self._proc.pid)
-        self._disk = DiskWatch(self.scratch, int(self.limits.max_disk_mb) << 20, self._proc.pid)
-        self._buffer = b""
+        program = {"cells": self._program_cells, "test_cell_timeout": self.limits.test_cell_timeout_s,
+                   "rlimits": _rlimits(self.limits, count_processes=not self._cap.caps_processes)}
+        self._spawn(self.job.put(f"program-{self._starts}.json", json.dumps(program).encode()).name)
         try:
             ready = self._read_reply(self.limits.program_timeout_s, "running the notebook program")
+            cells = self._checked(protocol.ready, ready, self._program_cells)
         except (StudentCrashed, StudentTimeout) as failure:
             self._start_failure = failure
             raise
-        if ready.get("ready") is not True or not isinstance(ready.get("cells"), list):
-            self._start_failure = StudentCrashed("the student process sent a malformed start message")
-            self.kill()
-            raise self._start_failure
         if self._starts == 1:
-            self.cells = ready["cells"]
-        self.student_seconds += sum(float(c.get("seconds", 0)) for c in self.cells if isinstance(c, dict))
+            self.cells = cells
+        self.student_seconds += sum(c["seconds"] for c in cells)
+
+    def _spawn(self, program: str) -> None:
+        with seccomp.filter_file() if self.confined else open(os.devnull, "rb") as rules:
+            self._proc = subprocess.Popen(
+                self._cap.wrap(self._argv(program, rules.fileno())), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, cwd=self.job.root, env=self._env(), start_new_session=True,
+                pass_fds=(rules.fileno(),),
+            )
+        self._cap.watch(self._proc.pid)
+        self._disk = DiskWatch(self.job.scratch, int(self.limits.max_disk_mb) << 20, self._proc.pid,
+                               max_entries=int(self.limits.max_files))
+        self._buffer = b""
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -188,9 +204,10 @@ class StudentProcess:
         self._cap = None
 
     def close(self) -> None:
-        """Kill the process and delete the scratch directory: nothing of the job is left."""
+        """Kill the process and delete the job's folders: nothing of the job is left."""
         self.kill()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        self._models.close()
+        self.job.close()
 
     def __enter__(self) -> "StudentProcess":
         return self
@@ -217,66 +234,74 @@ class StudentProcess:
                    "kwargs": {k: self._encode(v, k) for k, v in (kwargs or {}).items()}}
         self._saw_hidden_inputs = self._saw_hidden_inputs or bool(args or kwargs)
         self._send(request)
-        reply = self._read_reply(timeout, f"calling {name}" if op == "call" else f"reading {name}")
-        self.student_seconds += _number(reply.get("seconds"))
-        mutated = [i for i in reply.get("mutated", []) if isinstance(i, int)]
-        if reply.get("ok") is True:
-            return self._decode(reply.get("result"), request["out"]), mutated
-        if reply.get("missing"):
+        doing = f"calling {name}" if op == "call" else f"reading {name}"
+        reply = self._checked(protocol.reply, self._read_reply(timeout, doing), len(args))
+        self.student_seconds += reply["seconds"]
+        if reply["ok"]:
+            return self._decode(reply["result"], request["out"]), reply["mutated"]
+        if reply["missing"]:
             raise StudentMissing(f"{name} is not defined{self._cell_errors()}")
         raise StudentCodeError(f"{name} raised {self._student_error(reply)}")
 
+    def _checked(self, validate, *args):
+        """``validate(*args)``; a protocol violation kills the process before it is raised."""
+        try:
+            return validate(*args)
+        except protocol.ProtocolViolation:
+            self.kill()
+            raise
+
     def _encode(self, value, tag: str) -> dict:
         if isinstance(value, np.ndarray):
-            relative = f"in-{self._calls}-{tag}.npy"
-            np.save(self.scratch / relative, value, allow_pickle=False)
-            return {"npy": relative}
+            buffer = io.BytesIO()
+            np.save(buffer, value, allow_pickle=False)
+            return {"npy": self.job.put(f"in-{self._calls}-{tag}.npy", buffer.getvalue()).name}
+        if isinstance(value, ModelFile):
+            return {"keras": self.job.put(value.name, value.data).name}
         if hasattr(value, "save") and type(value).__module__.startswith("keras"):
-            relative = f"in-{self._calls}-{tag}.keras"
-            value.save(self.scratch / relative)
-            return {"keras": relative}
+            return {"keras": self._models.put_trusted(value, f"in-{self._calls}-{tag}.keras").name}
         json.dumps(value)
         return {"json": list(value), "tuple": True} if isinstance(value, tuple) else {"json": value}
 
-    def _decode(self, result, out_base: str):
-        if not isinstance(result, dict):
-            raise StudentCrashed("the student process sent a malformed reply")
+    def _decode(self, result: dict, out_base: str):
         if "json" in result:
             value = result["json"]
-            if isinstance(value, list) and all(type(v) in (int, float, bool) for v in value):
+            if isinstance(value, list) and all(_plain_number(v) for v in value):
                 return tuple(value)
-            if type(value) in (int, float, bool):
+            if _plain_number(value):
                 return value
             raise StudentCrashed("the student process sent a malformed value")
+        max_bytes = int(self.limits.max_file_mb) << 20
         if result.get("npy") == out_base + ".npy":
-            return _load_array(self.scratch / result["npy"])
+            return _load_array(self.job.read_result(result["npy"], max_bytes))
         if result.get("keras") == out_base + ".keras":
-            return load_model(_regular_file(self.scratch / result["keras"]), self.allowed_layers)
+            return self._models.load(self.job.read_result(result["keras"], max_bytes), result["keras"],
+                                     verbatim=not self._saw_hidden_inputs)
         raise StudentCrashed("the student process named a result file it was not given")
 
     def _cell_errors(self) -> str:
-        failed = [c for c in self.cells if isinstance(c, dict) and c.get("kind") == "solution" and not c.get("ok")]
+        failed = [c for c in self.cells if c["kind"] == "solution" and not c["ok"]]
         if not failed:
             return ""
         first = failed[0]
-        return f": your solution cell {first.get('id')!r} raised {self._student_error(first, verbatim=True)}"
+        return f": your solution cell {first['id']!r} raised {self._student_error(first, verbatim=True)}"
 
     def _student_error(self, reply: dict, *, verbatim: bool = False) -> str:
         """The student's exception as feedback may show it (see the class docstring)."""
-        lines = {c.get("id"): str(c.get("source", "")).count("\n") + 1 for c in self._program["cells"]}
-        where = CELL_LINE.fullmatch(str(reply.get("where", "")))
-        place = f" ({where.group(0)})" if where and int(where.group(2)) <= lines.get(where.group(1), 0) else ""
-        error = str(reply.get("error", ""))
+        error = reply.get("error", "")
         if verbatim or not self._saw_hidden_inputs:
-            message = f": {str(reply['message'])[:300]}" if reply.get("message") else ""
-            return f"{error[:80] or 'an error'}{message}{place}"
-        blocked = BLOCKED_IMPORT.fullmatch(str(reply.get("message", "")))
+            lines = {c["id"]: c["source"].count("\n") + 1 for c in self._program_cells}
+            where = CELL_LINE.fullmatch(reply.get("where", ""))
+            place = f" ({where.group(0)})" if where and int(where.group(2)) <= lines.get(where.group(1), 0) else ""
+            message = f": {reply['message']}" if reply.get("message") else ""
+            return f"{error or 'an error'}{message}{place}"
+        blocked = BLOCKED_IMPORT.fullmatch(reply.get("message", ""))
         if error in ("ImportError", "ModuleNotFoundError") and blocked and blocked.group(1) in self.forbidden:
-            return f"{error}: {blocked.group(1)} is not available in this assignment (the grader hides it){place}"
+            return f"{error}: {blocked.group(1)} is not available in this assignment (the grader hides it)"
         if reply.get("not_numeric") is True:
             return "TypeError: returned a value that is not a number, a Keras model or an array of numbers"
         shown = error if error in SHOWN_ERRORS else "an exception"
-        return f"{shown}{place}; {MESSAGE_WITHHELD}"
+        return f"{shown}; {MESSAGE_WITHHELD}"
 
     # -- pipe -----------------------------------------------------------------------------
 
@@ -308,15 +333,7 @@ class StudentProcess:
                     self.kill()
                     raise StudentCrashed("the student process flooded the reply channel")
         line, self._buffer = self._buffer.split(b"\n", 1)
-        try:
-            reply = json.loads(line)
-        except ValueError:
-            self.kill()
-            raise StudentCrashed("the student process sent a malformed reply") from None
-        if not isinstance(reply, dict):
-            self.kill()
-            raise StudentCrashed("the student process sent a malformed reply")
-        return reply
+        return self._checked(protocol.parse_line, line)
 
     def _crash(self, doing: str) -> StudentCrashed:
         status = self._proc.wait()
@@ -325,7 +342,8 @@ class StudentProcess:
         if over_memory:
             return StudentCrashed(f"killed while {doing}: memory limit of {self.limits.memory_mb} MiB exceeded")
         if over_disk:
-            return StudentCrashed(f"killed while {doing}: wrote more than {self.limits.max_disk_mb} MiB of files")
+            return StudentCrashed(f"killed while {doing}: wrote more than {self.limits.max_disk_mb} MiB "
+                                  f"or {self.limits.max_files} files and folders")
         if status == -signal.SIGKILL or status == 128 + signal.SIGKILL:
             return StudentCrashed(f"killed while {doing} (SIGKILL: the hard CPU time limit, or the code killed itself)")
         if status in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
@@ -333,35 +351,16 @@ class StudentProcess:
         return StudentCrashed(f"the student process ended (exit status {status}) while {doing}")
 
 
-def _number(value) -> float:
-    return float(value) if type(value) in (int, float) else 0.0
+def _plain_number(value) -> bool:
+    return type(value) in (int, float, bool) and (type(value) is not float or np.isfinite(value))
 
 
-def _regular_file(path: Path) -> Path:
-    """``path`` if the student wrote it as a plain file (not a link, not a device), else a crash."""
+def _load_array(data: bytes) -> np.ndarray:
+    """An array from the bytes of a result file the student wrote: no pickles, numbers only."""
     try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        raise StudentCrashed("the student process did not write its result file") from None
-    if not stat.S_ISREG(mode):
-        raise StudentCrashed("the student's result file is not a plain file")
-    return path
-
-
-def _load_array(path: Path) -> np.ndarray:
-    """Load a result file the student wrote: a regular file, no links, no pickles, numbers only."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        raise StudentCrashed("the student process did not write its result file") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise StudentCrashed("the student's result file is not a plain file")
-        try:
-            array = np.load(handle, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as error:
-            raise StudentCrashed(f"the student's result is not a valid .npy array ({error})") from None
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        raise StudentCrashed("the student's result is not a valid .npy array") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
         raise StudentCrashed("the student's result is not an array of numbers")
     return array
-

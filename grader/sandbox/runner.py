@@ -1,25 +1,33 @@
 """The student runner: executes inside the sandbox, never in a trusted process.
 
 It is started by :mod:`grader.sandbox.process` as
-``python -I runner.py program.json`` inside bubblewrap, and must stay a
+``python -I runner.py INBOX SCRATCH PROGRAM`` inside bubblewrap, and must stay a
 standalone script (standard library and numpy only: nothing of ``grader`` or
 ``reference`` is visible in the sandbox).
 
-1. It lowers its own resource limits (irreversibly: the sandbox has no capabilities).
-2. It moves the protocol to private file descriptors and sends everything the
-   student code prints to ``output.log``.
-3. It executes the rebuilt notebook program cell by cell, recording each cell's error.
-4. It answers the checker's requests, one JSON line each, with arrays passed as
-   ``.npy`` files in the scratch directory.
+1. It reads ``INBOX/PROGRAM`` (JSON) and lowers its own resource limits (irreversibly:
+   the sandbox has no capabilities).
+2. It splits in two. The *courier* keeps the pipes to the checker, makes itself
+   undumpable (so no process of its uid can open its descriptors or memory) and
+   relays messages. The *executor* closes every way to the checker but a socket to
+   the courier, sends what the student code prints to ``output.log`` and runs it.
+   Student code therefore cannot write the checker's pipe; a message it slips onto
+   the socket arrives out of turn, and the courier reports that instead of relaying it.
+3. The executor runs the rebuilt notebook program cell by cell, recording each
+   cell's error, then answers the checker's requests, one JSON line each. Inputs are
+   ``.npy`` (or ``.keras``) files in the read-only INBOX, results files in SCRATCH.
 
-Everything it reports is untrusted: the checker validates every reply.
+Everything it reports is untrusted: the checker validates every message.
 """
 
 import builtins
+import ctypes
 import json
 import os
 import resource
+import selectors
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -27,6 +35,9 @@ import traceback
 import numpy as np
 
 MAX_MESSAGE = 300
+MAX_LINE = 1 << 20
+PR_SET_DUMPABLE = 4
+OUT_OF_TURN = {"protocol_violation": "the student process sent a message out of turn"}
 
 
 def lower_limits(limits):
@@ -38,17 +49,16 @@ def lower_limits(limits):
 
 
 def redirect_output(log_path):
-    """Return the protocol streams; fds 0-2 become /dev/null and the output log."""
-    requests = os.fdopen(os.dup(0), "rb", buffering=0)
-    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    """fds 0-2 become /dev/null and the output log: the checker's pipes are gone from this process."""
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
     # A full output log makes writes fail (EFBIG) instead of killing the process.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    return requests, replies
 
 
 def describe(error):
@@ -104,14 +114,14 @@ def run_program(cells, namespace, test_cell_timeout):
     return outcomes
 
 
-def decode(value, scratch):
-    """A request argument: {"json": v} (a tuple if "tuple" is set), {"npy": path} or {"keras": path}."""
+def decode(value, inbox):
+    """A request argument: {"json": v} (a tuple if "tuple" is set), {"npy": name} or {"keras": name} in the inbox."""
     if "npy" in value:
-        return np.load(os.path.join(scratch, value["npy"]), allow_pickle=False)
+        return np.load(os.path.join(inbox, value["npy"]), allow_pickle=False)
     if "keras" in value:
         import keras
 
-        return keras.models.load_model(os.path.join(scratch, value["keras"]))
+        return keras.models.load_model(os.path.join(inbox, value["keras"]), safe_mode=True)
     return tuple(value["json"]) if value.get("tuple") else value["json"]
 
 
@@ -144,13 +154,13 @@ def missing(name, what):
     return {"ok": False, "missing": True, "error": "NameError", "message": f"{what} {name} is not defined", "where": ""}
 
 
-def call(request, namespace, scratch):
+def call(request, namespace, inbox, scratch):
     """Answer a "call" request: run the student's function on the given values."""
     function = namespace.get(request["name"])
     if not callable(function):
         return missing(request["name"], "function")
-    args = [decode(a, scratch) for a in request["args"]]
-    kwargs = {k: decode(v, scratch) for k, v in request["kwargs"].items()}
+    args = [decode(a, inbox) for a in request["args"]]
+    kwargs = {k: decode(v, inbox) for k, v in request["kwargs"].items()}
     before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
     start = time.perf_counter()
     try:
@@ -167,7 +177,7 @@ def call(request, namespace, scratch):
     return reply
 
 
-def get(request, namespace, scratch):
+def get(request, namespace, inbox, scratch):
     """Answer a "get" request: send a variable the notebook program defined (e.g. a trained model)."""
     if request["name"] not in namespace:
         return missing(request["name"], "variable")
@@ -183,30 +193,112 @@ def get(request, namespace, scratch):
 OPERATIONS = {"call": call, "get": get}
 
 
-def serve(requests, replies, namespace, scratch):
-    """Answer requests until the checker closes the pipe."""
-    for line in requests:
+def serve(channel, namespace, inbox, scratch):
+    """Answer the requests the courier relays until it closes the socket."""
+    for line in channel:
         request = json.loads(line)
         operation = OPERATIONS.get(request.get("op"))
         if operation is None:
             reply = {"ok": False, "missing": False, "error": "ProtocolError",
-                     "message": f"unknown op {request.get('op')!r}", "where": ""}
+                     "message": f"unknown op {str(request.get('op'))[:40]!r}", "where": ""}
         else:
-            reply = operation(request, namespace, scratch)
-        replies.write(json.dumps(reply) + "\n")
+            reply = operation(request, namespace, inbox, scratch)
+        channel.write((json.dumps(reply) + "\n").encode())
+        channel.flush()
 
 
-def main():
-    scratch = os.path.dirname(os.path.abspath(sys.argv[1]))
-    with open(sys.argv[1]) as handle:
-        program = json.load(handle)
-    lower_limits(program["rlimits"])
-    requests, replies = redirect_output(os.path.join(scratch, "output.log"))
+def execute(program, channel, inbox, scratch):
+    """The executor: run the notebook program, report its cells, answer requests (student code runs here)."""
+    redirect_output(os.path.join(scratch, "output.log"))
+    set_dumpable(1)  # its own /proc entries stay its own; the courier's do not
     sys.argv = ["notebook"]
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     outcomes = run_program(program["cells"], namespace, program["test_cell_timeout"])
-    replies.write(json.dumps({"ready": True, "cells": outcomes}) + "\n")
-    serve(requests, replies, namespace, scratch)
+    channel.write((json.dumps({"ready": True, "cells": outcomes}) + "\n").encode())
+    channel.flush()
+    serve(channel, namespace, inbox, scratch)
+
+
+def set_dumpable(value):
+    """prctl(PR_SET_DUMPABLE): 0 makes /proc/PID/{fd,mem,environ} of this process closed to its own uid."""
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+
+
+def read_line(stream):
+    """One line of at most MAX_LINE bytes, or None at the end of the stream."""
+    line = stream.readline(MAX_LINE + 1)
+    if not line:
+        return None
+    return line if line.endswith(b"\n") else OUT_OF_TURN_LINE
+
+
+OUT_OF_TURN_LINE = (json.dumps(OUT_OF_TURN) + "\n").encode()
+
+
+def pending(sock):
+    """Whether the executor sent anything nobody asked for."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        return bool(selector.select(0))
+
+
+def relay(checker_in, checker_out, sock, executor):
+    """The courier: one message from the executor per turn, in order; anything out of turn ends the run."""
+    from_executor = sock.makefile("rb", buffering=0)  # unbuffered: pending() sees every byte not yet read
+    to_executor = sock.makefile("wb")
+    expected = read_line(from_executor)  # the ready message
+    while expected is not None:
+        checker_out.write(expected)
+        checker_out.flush()
+        request = checker_in.readline(MAX_LINE)
+        if not request:
+            break
+        if pending(sock):
+            checker_out.write(OUT_OF_TURN_LINE)
+            checker_out.flush()
+            break
+        to_executor.write(request)
+        to_executor.flush()
+        expected = read_line(from_executor)
+    finish(executor)
+
+
+def finish(executor):
+    """End the courier the way the executor ended, so the checker can tell a crash, a kill or a CPU limit."""
+    try:
+        if os.waitpid(executor, os.WNOHANG) == (0, 0):
+            os.kill(executor, signal.SIGKILL)
+        _, status = os.waitpid(executor, 0)
+    except ChildProcessError:
+        os._exit(1)
+    if os.WIFSIGNALED(status):
+        if os.WTERMSIG(status) not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def main():
+    inbox, scratch, program_name = sys.argv[1:4]
+    os.chdir(scratch)  # here, not in bwrap: only the sandbox's own user may enter the scratch
+    with open(os.path.join(inbox, program_name)) as handle:
+        program = json.load(handle)
+    lower_limits(program["rlimits"])
+    checker_in = os.fdopen(0, "rb")
+    checker_out = os.fdopen(1, "wb")
+    courier_end, executor_end = socket.socketpair()
+    set_dumpable(0)  # before the fork: the executor never sees a moment where the courier is open to it
+    executor = os.fork()
+    if executor == 0:
+        courier_end.close()
+        channel = executor_end.makefile("rwb")
+        try:
+            execute(program, channel, inbox, scratch)
+        finally:
+            os._exit(0)
+    executor_end.close()
+    relay(checker_in, checker_out, courier_end, executor)
 
 
 if __name__ == "__main__":

@@ -213,12 +213,13 @@ def test_fcn_num_classes_and_loss():
 def test_fcn_survives_the_sandbox_round_trip(fcn, tmp_path):
     """The saved reference model passes the harness' allow-list and loads with safe_mode."""
     from grader.config import AssignmentConfig
-    from grader.sandbox.models import load_model, read_config, refusal
+    from grader.sandbox.models import load_model_bytes, read_config, refusal
 
     fcn.save(tmp_path / "fcn.keras")
+    data = (tmp_path / "fcn.keras").read_bytes()
     allowed = set(AssignmentConfig().allowed_layers)
-    assert refusal(read_config(tmp_path / "fcn.keras"), allowed) is None
-    loaded = load_model(tmp_path / "fcn.keras", allowed)
+    assert refusal(read_config(data), allowed) is None
+    loaded = load_model_bytes(data, allowed, max_params=AssignmentConfig().max_model_params)
     x = np.zeros((1, 32, 48, 1), np.float32)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), fcn.predict(x, verbose=0), atol=1e-6)
 

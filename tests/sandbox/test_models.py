@@ -99,5 +99,6 @@ def test_layers_outside_the_allow_list_are_refused():
     config = {"module": "keras", "class_name": "Sequential",
               "config": {"layers": [{"module": "keras.layers", "class_name": "LSTM", "registered_name": None}]}}
     assert "LSTM" in refusal(config, {"Dense"})
+    assert "LSTM" not in refusal(config, {"Dense"}, name_layers=False)
     config["config"]["layers"][0]["class_name"] = "Dense"
     assert refusal(config, {"Dense"}) is None

@@ -1,0 +1,137 @@
+"""The directories of one sandboxed job, split by who may write them.
+
+::
+
+    grader-job-XXXX/   0700, the checker's: nothing else can reach into it
+      inbox/           written only by the checker (program, inputs, data files); the sandbox sees it read-only
+      scratch-N/       the student process's working directory, 0700 and owned by the sandbox's user;
+                       a fresh one for every start, so nothing a crashed run planted is ever reused
+      private/         the checker's own copies of what it read from the scratch (models), never mounted
+
+The checker never follows a path the student can change: it writes only into ``inbox``
+(``O_EXCL|O_NOFOLLOW`` relative to the inbox descriptor), and reads a result from the
+scratch with ``O_NOFOLLOW|O_NONBLOCK`` relative to the scratch's descriptor, then checks
+with ``fstat`` that it opened a regular file of bounded size before it reads a byte.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+from grader.sandbox.errors import StudentCrashed
+
+READ_CHUNK = 1 << 20
+
+
+class JobDir:
+    """The private folder of one job: the checker's inbox, the student's scratch, the checker's private copies."""
+
+    def __init__(self, parent: Path | None = None, owner: tuple[int, int] | None = None):
+        self.root = Path(tempfile.mkdtemp(prefix="grader-job-", dir=parent))
+        self.inbox = self.root / "inbox"
+        self.private = self.root / "private"
+        self.inbox.mkdir(mode=0o755)
+        self.private.mkdir(mode=0o700)
+        self.inbox.chmod(0o755)  # readable by the sandbox's user, whatever the umask
+        self._owner = owner
+        self._inbox_fd = os.open(self.inbox, os.O_RDONLY | os.O_DIRECTORY)
+        self._scratch_fd: int | None = None
+        self._starts = 0
+        self.scratch = self.root / "scratch"
+
+    def new_scratch(self, files: tuple[Path, ...] = ()) -> Path:
+        """A fresh, empty scratch for the next start, holding copies of ``files``; the old one is deleted."""
+        self._close_scratch()
+        self._starts += 1
+        self.scratch = self.root / f"scratch-{self._starts}"
+        self.scratch.mkdir(mode=0o700)
+        for folder in ("home", "tmp"):
+            (self.scratch / folder).mkdir(mode=0o700)
+        for source in files:  # written before any student code has seen this folder
+            shutil.copyfile(source, self.scratch / source.name)
+        if self._owner is not None:
+            for path in (self.scratch, self.scratch / "home", self.scratch / "tmp",
+                         *(self.scratch / s.name for s in files)):
+                os.chown(path, *self._owner, follow_symlinks=False)
+        self._scratch_fd = os.open(self.scratch, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        return self.scratch
+
+    def put(self, name: str, data: bytes) -> Path:
+        """Write ``data`` as ``inbox/name`` (a new file: an existing one is an error, links are never followed)."""
+        descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=self._inbox_fd)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        return self.inbox / name
+
+    def put_file(self, name: str, source: Path) -> Path:
+        """Copy the trusted file ``source`` into the inbox as ``name``."""
+        return self.put(name, Path(source).read_bytes())
+
+    def read_result(self, name: str, max_bytes: int) -> bytes:
+        """The bytes of the file ``name`` the student process wrote in its scratch.
+
+        Raises StudentCrashed when it is missing, not a regular file (a link, a FIFO, a
+        device, a folder) or larger than ``max_bytes``; never blocks, never follows a link.
+        """
+        if self._scratch_fd is None or "/" in name or name in ("", ".", ".."):
+            raise StudentCrashed("the student process did not write its result file")
+        try:
+            descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY,
+                                 dir_fd=self._scratch_fd)
+        except OSError:
+            raise StudentCrashed("the student process did not write its result file as a plain file") from None
+        with os.fdopen(descriptor, "rb", buffering=0) as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise StudentCrashed("the student's result file is not a plain file")
+            if info.st_size > max_bytes:
+                raise StudentCrashed(f"the student's result file is over {max_bytes >> 20} MiB")
+            return _read_bounded(handle, max_bytes)
+
+    def keep_private(self, name: str, data: bytes) -> Path:
+        """Store ``data`` where only the checker can read and write it; returns its path."""
+        path = self.private / name
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        return path
+
+    def _close_scratch(self) -> None:
+        if self._scratch_fd is not None:
+            os.close(self._scratch_fd)
+            self._scratch_fd = None
+            remove_tree(self.scratch)
+
+    def close(self) -> None:
+        """Delete everything of the job."""
+        self._close_scratch()
+        os.close(self._inbox_fd)
+        remove_tree(self.root)
+
+
+def _read_bounded(handle, max_bytes: int) -> bytes:
+    """Read to the end, failing once more than ``max_bytes`` arrive (the file may grow while it is read)."""
+    chunks, total = [], 0
+    while chunk := handle.read(READ_CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise StudentCrashed(f"the student's result file is over {max_bytes >> 20} MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete ``path`` even where student code took the permissions off its own folders."""
+    for folder, names, _ in os.walk(path):  # top-down: each folder is made listable before it is entered
+        for name in names:
+            child = os.path.join(folder, name)
+            try:
+                if stat.S_ISDIR(os.lstat(child).st_mode):
+                    os.chmod(child, 0o700)
+            except OSError:
+                continue
+    shutil.rmtree(path, ignore_errors=True)
