@@ -84,12 +84,13 @@ class JobDir:
                                  dir_fd=self._scratch_fd)
         except OSError:
             raise StudentCrashed("the student process did not write its result file as a plain file") from None
-        with os.fdopen(descriptor, "rb", buffering=0) as handle:
-            info = os.fstat(handle.fileno())
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            os.close(descriptor)
             if not stat.S_ISREG(info.st_mode):
                 raise StudentCrashed("the student's result file is not a plain file")
-            if info.st_size > max_bytes:
-                raise StudentCrashed(f"the student's result file is over {max_bytes >> 20} MiB")
+            raise StudentCrashed(f"the student's result file is over {max_bytes >> 20} MiB")
+        with os.fdopen(descriptor, "rb", buffering=0) as handle:
             return _read_bounded(handle, max_bytes)
 
     def keep_private(self, name: str, data: bytes) -> Path:
@@ -107,9 +108,11 @@ class JobDir:
             remove_tree(self.scratch)
 
     def close(self) -> None:
-        """Delete everything of the job."""
+        """Delete everything of the job (a second call does nothing)."""
         self._close_scratch()
-        os.close(self._inbox_fd)
+        if self._inbox_fd is not None:
+            os.close(self._inbox_fd)
+            self._inbox_fd = None
         remove_tree(self.root)
 
 

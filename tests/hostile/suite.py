@@ -1,8 +1,10 @@
 """The hostile and faulty submissions behind SECURITY.md, each with what it tries and what must happen.
 
 Process-level attacks are conv2d submissions in ``tests/fixtures/conv2d/hostile/`` (variant format,
-``# variant:`` says what it tries, ``# expect:`` what must happen); notebook-level ones (tampered
-cells, broken files) are made here from the released notebook. ``build(course)`` writes them all
+``# variant:`` says what it tries, ``# expect:`` what must happen; ``{COURSE}`` and ``{PROJECT}`` are
+replaced by the real paths); notebook-level ones (tampered cells, broken files, a bad timestamp, a
+hostile student id) are made here from the released notebook. ``course/canary.txt`` is the file
+attacks aim at besides the gradebook and other students' notebooks. ``build(course)`` writes them all
 into ``course/submitted`` next to a correct control submission.
 """
 
@@ -24,6 +26,9 @@ from grader.sampleclass import release_notebook, submission, write_submission
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "conv2d" / "hostile"
 ASSIGNMENT = Assignment.find("conv2d")
+FORMULA_STUDENT = "=1+2"
+CANARY = "canary.txt"
+CANARY_TEXT = "a file outside the sandbox that no grading job may change\n"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +132,14 @@ def _two_notebooks_case() -> Case:
     return Case("file-two-notebooks", "hands in two notebooks", "ungradable", write)
 
 
+def _timestamp_case() -> Case:
+    def write(course: Path) -> None:
+        path = write_submission(course, "file-bad-timestamp", "conv2d", submission(ASSIGNMENT, None))
+        path.with_name("timestamp.txt").write_bytes(b"\xff\x00 not a date 9999-99-99 " * 1000)
+
+    return Case("file-bad-timestamp", "a correct notebook with a timestamp.txt that is not a date", "full", write)
+
+
 def cases() -> list[Case]:
     """Every case of the suite, the correct control submission first."""
     stub, solution = release_notebook(ASSIGNMENT), submission(ASSIGNMENT, None)
@@ -153,12 +166,16 @@ def cases() -> list[Case]:
         _bytes_case("file-not-utf8", "hands in bytes that are not UTF-8", b"\xff\xfe\xfa not text \x80"),
         _two_notebooks_case(),
         _symlink_case(),
+        _timestamp_case(),
+        _notebook_case(FORMULA_STUDENT, "a student id that a spreadsheet would run as a formula", "full",
+                       lambda: solution),
     ]
 
 
 def build(course: Path) -> dict[str, Case]:
     """Write every case into ``course/submitted``; returns them by student id."""
     suite = {case.student: case for case in cases()}
+    (course / CANARY).write_text(CANARY_TEXT)
     for case in suite.values():
         case.write(course)
     return suite

@@ -1,12 +1,20 @@
 """The hostile and faulty suite: every case gets its required outcome, contained in bounded time,
 and the control submission graded in the same batch gets full marks."""
 
+import csv
+import json
+import re
+import sqlite3
+
+import nbformat
 import pytest
 
 from grader import paths, results
 from grader.autograde import autograde
 from grader.cluster import client_factory
-from tests.hostile.suite import ASSIGNMENT, build, verdict
+from grader.export import write_csv
+from grader.feedback import write_feedback
+from tests.hostile.suite import ASSIGNMENT, CANARY, CANARY_TEXT, FORMULA_STUDENT, build, verdict
 
 # The slowest containment allowed: the notebook program's wall limit plus process start and cleanup.
 CONTAINMENT_S = ASSIGNMENT.config.limits.program_timeout_s + 30
@@ -66,3 +74,50 @@ def test_specific_containment_messages(graded):
     assert "symbolic link" in stored["file-symlink"]["reason"]
     assert "LEAK" not in messages["hostile-smuggle_inputs"]
     assert "the message of an error on hidden inputs is not shown" in messages["hostile-smuggle_inputs"]
+
+
+def test_attacks_on_the_checkers_paths_change_nothing_outside_the_sandbox(graded):
+    course, suite, stored, _ = graded
+    assert (course / CANARY).read_text() == CANARY_TEXT
+    control = paths.submitted_notebook(course, "control-solution", "conv2d")
+    assert nbformat.read(control, as_version=4).cells, "another student's notebook was damaged"
+    with sqlite3.connect(course / "gradebook.db") as db:
+        students = {row[0] for row in db.execute("select id from student")}
+    assert set(suite) <= students, "the gradebook lost students"
+
+
+def test_every_result_is_strict_json(graded):
+    course, suite, _, _ = graded
+    for student in suite:
+        text = (paths.autograded_dir(course, student, "conv2d") / "result.json").read_text(encoding="utf-8")
+        json.loads(text, parse_constant=lambda name: pytest.fail(f"{student}: {name} in result.json"))
+
+
+def test_feedback_and_exports_cover_every_other_student(graded, tmp_path):
+    course, suite, stored, _ = graded
+    pages, failures = write_feedback(course, "conv2d")
+    assert failures == []
+    assert {p.parent.parent.name for p in pages} >= {s for s in suite if stored[s]["status"] == "graded"}
+    csv_path = tmp_path / "grades.csv"
+    write_csv(ASSIGNMENT, course, csv_path)
+    cells = [cell for row in csv.reader(csv_path.open(encoding="utf-8")) for cell in row]
+    assert "'" + FORMULA_STUDENT in cells and FORMULA_STUDENT not in cells
+
+
+def test_forged_messages_never_reach_the_result(graded):
+    _, _, stored, _ = graded
+    forged = stored["hostile-forge_ready"]
+    assert not all(t["passed"] for t in forged["visible_tests"]), "the forged start message was believed"
+    assert {c["outcome"] for c in forged["checks"]} <= {"crashed", "error"}
+
+
+def test_line_numbers_carry_nothing_out(graded):
+    _, _, stored, _ = graded
+    messages = " ".join(c["message"] for c in stored["hostile-smuggle_line_numbers"]["checks"])
+    assert not re.search(r"line \d", messages)
+
+
+def test_a_bad_timestamp_is_ignored_with_a_warning(graded):
+    _, _, stored, _ = graded
+    result = stored["file-bad-timestamp"]
+    assert result["submitted_at"] is None and result["warnings"]
