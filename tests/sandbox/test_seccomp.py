@@ -17,7 +17,8 @@ SYSCALLS = {"ptrace": 101, "unshare": 272, "bpf": 321, "perf_event_open": 298, "
 
 def attempt(name):
     args = {"ptrace": (16, 1, 0, 0), "unshare": (0x10000000,), "bpf": (0, 0, 0),
-            "mount": (b"none", b"/tmp", b"tmpfs", 0, 0), "perf_event_open": (0, 0, -1, -1, 0), "keyctl": (0, 0), "setns": (0, 0), "userfaultfd": (0,),
+            "mount": (b"none", b"/tmp", b"tmpfs", 0, 0), "perf_event_open": (0, 0, -1, -1, 0), "keyctl": (0, 0),
+            "setns": (0, 0), "userfaultfd": (0,),
             "io_uring_setup": (1, 0)}[name]
     ctypes.set_errno(0)
     result = libc.syscall(SYSCALLS[name], *args)
