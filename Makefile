@@ -15,11 +15,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test,keras,postgres]'
 	touch $@
 
+# bubblewrap confines student code; libseccomp2 compiles its seccomp filter (pyseccomp loads it).
 system-deps:
-	@command -v bwrap >/dev/null || { \
+	@{ command -v bwrap >/dev/null && ldconfig -p | grep -q 'libseccomp\.so\.2'; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq bubblewrap; \
-	  else echo "bubblewrap is missing: sudo apt-get install bubblewrap"; exit 1; fi; }
+	    apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2; \
+	  else echo "bubblewrap or libseccomp2 is missing: sudo apt-get install bubblewrap libseccomp2"; exit 1; fi; }
 
 # What only the tests need: a PostgreSQL server (gradebook tests) and Chromium (the report's browser test).
 test-deps: system-deps

@@ -19,6 +19,10 @@ from collections.abc import Callable
 
 #: Seconds to wait for ``--scheduler`` before giving up with a one-line error.
 CONNECT_TIMEOUT_S = 10.0
+#: Memory of one worker process, the checker: its nanny restarts a worker that goes over it, so a
+#: grading job that blows up the trusted side costs that job (re-run once, then an error), never the
+#: machine. Student processes are not counted here: each has its own cap in its own cgroup.
+CHECKER_MEMORY = "4GiB"
 
 
 class SchedulerUnreachable(SystemExit):
@@ -51,7 +55,7 @@ def client_factory(workers: int | None = None, scheduler: str | None = None,
                 yield client
             return
         count = workers or os.cpu_count() or 1
-        with LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+        with LocalCluster(n_workers=count, threads_per_worker=1, processes=True, memory_limit=CHECKER_MEMORY,
                           dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             yield client
 

@@ -56,7 +56,8 @@ launch() {  # launch NAME ENV... -- ARGS...: one `dask worker` in the background
   local envs=()
   while [ "$1" != "--" ]; do envs+=("$1"); shift; done
   shift
-  local cmd=(env "${envs[@]}" "$dask" worker "$scheduler" --name "$name" "$@")
+  # --memory-limit caps the checker (the worker process; student processes have their own caps)
+  local cmd=(env "${envs[@]}" "$dask" worker "$scheduler" --name "$name" --memory-limit 4GiB "$@")
   if [ "$dry_run" = 1 ]; then printf '%q ' "${cmd[@]}"; echo; return; fi
   mkdir -p "$log_dir"
   "${cmd[@]}" >"$log_dir/$name.log" 2>&1 &

@@ -22,6 +22,7 @@ import distributed  # noqa: F401  (its config defaults must be loaded before das
 import pytest
 
 import grader.autograde
+import grader.cluster
 from grader import paths, results
 from grader.assignment import Assignment
 from grader.autograde import autograde
@@ -265,3 +266,22 @@ def test_start_gpu_workers_script_gives_each_gpu_its_own_worker():
     cpu = subprocess.run([str(script), "--dry-run", "--cpu", "3", "tcp://10.0.0.1:8786"], capture_output=True,
                          text=True, check=True, env=ENV).stdout.splitlines()
     assert len(cpu) == 1 and "--nworkers 3 --nthreads 1" in cpu[0] and "GPU" not in cpu[0]
+
+
+def _swell(gib: float) -> int:
+    """A checker gone wrong: touches ``gib`` GiB of memory in the worker process itself."""
+    import numpy as np
+
+    return int(np.ones(int(gib * (1 << 30)) // 8).sum())
+
+
+def test_a_checker_over_its_memory_cap_loses_its_worker_not_the_machine():
+    from distributed import KilledWorker
+
+    with client_factory(workers=1)() as client:
+        limits = {w["memory_limit"] for w in client.scheduler_info()["workers"].values()}
+        assert limits == {dask.utils.parse_bytes(grader.cluster.CHECKER_MEMORY)}
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            with pytest.raises(KilledWorker):
+                client.submit(_swell, 5.0, pure=False).result(timeout=120)
+        assert client.submit(_swell, 0.01, pure=False).result(timeout=60) > 0, "the cluster recovered"

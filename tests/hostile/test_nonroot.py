@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,8 @@ def _as_user(argv: list[str], home: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("nonroot")
+def course():
+    root = Path(tempfile.mkdtemp(prefix="grader-nonroot-"))  # pytest's own folders are 0700 to others
     course, home = root / "course", root / "home"
     home.mkdir()
     course.mkdir()
@@ -70,7 +71,8 @@ def course(tmp_path_factory):
     os.chown(course / CANARY, 0, 0)
     os.chmod(course / CANARY, 0o644)
     root.chmod(0o755)
-    return course, home, {case.student: case for case in chosen}
+    yield course, home, {case.student: case for case in chosen}
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_sandbox_confines_when_an_ordinary_user_runs_the_grader(course):
