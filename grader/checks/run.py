@@ -13,6 +13,8 @@ from grader.sandbox.errors import StudentFailure
 from grader.sandbox.process import StudentProcess
 
 INTERNAL_ERROR = "the check itself failed (an error in the grader, not in your code); your TA has the details"
+# Every message a student sees is capped, whatever produced it.
+MAX_MESSAGE = 500
 
 
 class Student:
@@ -62,8 +64,8 @@ def run_check(check: Check, process: StudentProcess, seed: int) -> dict:
         "points": check.points,
         "score": check.points if outcome == "passed" else 0.0,
         "outcome": outcome,
-        "message": message,
-        "detail": detail,
+        "message": message[:MAX_MESSAGE],
+        "detail": detail[-20000:],
         "seconds": round(time.perf_counter() - start, 4),
     }
 
