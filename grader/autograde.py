@@ -28,6 +28,7 @@ from grader import gradebook, paths, results
 from grader.assignment import Assignment
 from grader.grade import GradingJob, grade
 from grader.notebook.submission import sha256
+from grader.timestamps import read_timestamp, timestamp_text
 
 
 @dataclasses.dataclass
@@ -39,14 +40,19 @@ class BatchSummary:
     errors: list[str] = dataclasses.field(default_factory=list)
     skipped: int = 0
     rows: list[tuple[str, str, float, float, str]] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-def find_jobs(course: Path, assignment: Assignment, *, confined: bool) -> Iterator[GradingJob]:
-    """One job per student folder under ``submitted/``; odd folders become ungradable jobs."""
+def find_jobs(course: Path, assignment: Assignment, *, confined: bool) -> Iterator[tuple[GradingJob, list[str]]]:
+    """One job per student folder under ``submitted/``, with warnings for the TA; odd folders become ungradable jobs.
+
+    The submission time comes from nbgrader's ``timestamp.txt``; an unusable one is
+    left out and becomes a warning (:func:`grader.timestamps.read_timestamp`).
+    """
     submitted = course / "submitted"
     if not submitted.is_dir():
         return
@@ -55,17 +61,11 @@ def find_jobs(course: Path, assignment: Assignment, *, confined: bool) -> Iterat
         if not folder.is_dir():
             continue
         notebook = paths.submitted_notebook(course, student_dir.name, assignment.name)
+        submitted_at, warning = read_timestamp(folder)
         yield GradingJob(student=student_dir.name, assignment=assignment.name, notebook=str(notebook),
                          assignments_root=str(assignment.root.parent), confined=confined,
-                         submitted_at=_submitted_at(folder), problem=_folder_problem(folder, notebook))
-
-
-def _submitted_at(folder: Path) -> str | None:
-    """nbgrader's ``timestamp.txt`` (written by ``grader collect`` or nbgrader), if present."""
-    stamp = folder / "timestamp.txt"
-    if not stamp.is_file() or stamp.is_symlink():
-        return None
-    return stamp.read_text().strip()[:64] or None
+                         submitted_at=timestamp_text(submitted_at) if submitted_at else None,
+                         problem=_folder_problem(folder, notebook)), [warning] if warning else []
 
 
 def _folder_problem(folder: Path, notebook: Path) -> str:
@@ -109,8 +109,9 @@ def autograde(course: Path, assignment: Assignment, *, client_factory: Callable,
     course = course.resolve()
     db_url = db_url or gradebook.course_db_url(course)
     summary = BatchSummary()
-    jobs = list(find_jobs(course, assignment, confined=confined))
-    todo = [job for job in jobs if force or not _is_current(course, job)]
+    found = dict(find_jobs(course, assignment, confined=confined))
+    jobs = list(found)
+    todo = {job: found[job] for job in jobs if force or not _is_current(course, job)}
     summary.skipped = len(jobs) - len(todo)
     if summary.skipped:
         print(f"resuming: {summary.skipped} of {len(jobs)} already graded", file=sys.stderr)
@@ -122,7 +123,7 @@ def autograde(course: Path, assignment: Assignment, *, client_factory: Callable,
 
 
 def _run(course, assignment, book, todo, client_factory, summary, progress) -> None:
-    """Submit the jobs to Dask and finish each as it completes."""
+    """Submit the jobs (``todo``: job -> its warnings) to Dask and finish each as it completes."""
     from distributed import KilledWorker, as_completed
 
     with client_factory() as client:
@@ -145,7 +146,7 @@ def _run(course, assignment, book, todo, client_factory, summary, progress) -> N
                     futures[again] = job
                     completed.add(again)
                     continue
-                _finish(course, assignment, book, job, future, summary)
+                _finish(course, assignment, book, job, future, summary, todo[job])
                 bar.update()
 
 
@@ -156,19 +157,22 @@ def _resources(assignment: Assignment, client) -> dict | None:
     return {"GPU": 1} if any(w.get("resources", {}).get("GPU") for w in workers) else None
 
 
-def _finish(course, assignment, book, job, future, summary: BatchSummary) -> None:
+def _finish(course, assignment, book, job, future, summary: BatchSummary, warnings: list[str]) -> None:
     try:
-        result = results.validate(future.result())
+        result = results.validate(results.clean(future.result()))
     except Exception as error:  # the harness failed even after the retry: loud, never silent
         result = _error_result(job, assignment, f"{type(error).__name__}: {error}")
+    result = results.clean({**result, "warnings": [*result.get("warnings", []), *warnings]})
+    student = result["student"]  # cleaned: printable and storable whatever the folder is called
+    summary.warnings += [f"{student}: {warning}" for warning in warnings]
     store(course, result, job)
     if result["status"] == "error":
-        summary.errors.append(f"{job.student}: {result['reason']}")
+        summary.errors.append(f"{student}: {result['reason']}")
     else:
         book.record(result)
         summary.graded += result["status"] == "graded"
         summary.ungradable += result["status"] == "ungradable"
-    summary.rows.append((job.student, result["status"], result["score"], result["max_score"], result["reason"]))
+    summary.rows.append((student, result["status"], result["score"], result["max_score"], result["reason"]))
 
 
 def _sync_gradebook(course: Path, book, jobs: list[GradingJob]) -> None:

@@ -43,13 +43,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from grader import paths
+from grader.timestamps import TIMESTAMP_FILE, timestamp_text
 
 MAX_FILE_BYTES = 100 * 2**20
 MAX_TOTAL_BYTES = 2 * 2**30
 MAX_ENTRIES = 100_000
 UNMATCHED_DIR = ".unmatched"
-TIMESTAMP_FILE = "timestamp.txt"
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 _CANVAS = re.compile(r"^(?P<login>[A-Za-z0-9][A-Za-z0-9.\-]*?)(?P<late>_late)?_(?P<userid>\d+)_(?P<subid>\d+)_"
                      r"(?P<file>.+)$", re.I)
@@ -310,21 +309,6 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_file_bytes: int) 
     if len(data) > max_file_bytes:
         raise CollectError(f"larger than the {max_file_bytes / 2**20:g} MiB allowed per file")
     return data
-
-
-def timestamp_text(when: datetime.datetime) -> str:
-    """nbgrader's ``timestamp.txt`` content (its default format, in UTC)."""
-    return when.astimezone(datetime.timezone.utc).strftime(TIMESTAMP_FORMAT)
-
-
-def read_timestamp(folder: Path) -> datetime.datetime | None:
-    """The submission time stored by :func:`collect` in ``folder/timestamp.txt`` (aware, UTC), or None."""
-    try:
-        text = (folder / TIMESTAMP_FILE).read_text(encoding="utf-8").strip()
-        return datetime.datetime.strptime(text.replace(" UTC", ""), "%Y-%m-%d %H:%M:%S.%f").replace(
-            tzinfo=datetime.timezone.utc)
-    except (OSError, ValueError):
-        return None
 
 
 def _write_submission(course: Path, student: str, assignment: str, data: bytes,

@@ -2,21 +2,38 @@
 
 Two formats: the plain CSV (:func:`write_csv`, the default) and Canvas' gradebook
 import (:func:`write_canvas_csv`).
+
+Student ids, names and reasons are text a student controls: they are read cleaned
+(:func:`grader.results.clean`) and written so that no spreadsheet runs them as a
+formula (:func:`spreadsheet_safe`).
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import re
 from pathlib import Path
 
-from grader import paths
+from grader import paths, results
 from grader.assignment import Assignment
 from grader.gradebook import course_db_url, scores
 
 RESULT_FILE = "result.json"
 NOT_GRADED = "not graded yet: run grader autograde {name}"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+WARNING_REASON_CHARS = 200
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value):
+    """``value`` as a CSV cell that no spreadsheet runs as a formula (OWASP's CSV injection advice).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading single quote; numbers, and text that is just a number, are left as they are.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def columns(assignment: Assignment) -> list[str]:
@@ -34,9 +51,10 @@ def rows(assignment: Assignment, course: Path, db_url: str | None = None) -> lis
     """
     name = assignment.name
     students = _results(course, name)
-    for student in _student_dirs(course / "submitted"):
-        if paths.submitted_notebook(course, student, name).is_file():
-            students.setdefault(student, {"status": "missing", "reason": NOT_GRADED.format(name=name)})
+    for folder in _student_dirs(course / "submitted"):
+        if paths.submitted_notebook(course, folder, name).is_file():
+            missing = {"status": "missing", "reason": NOT_GRADED.format(name=name)}
+            students.setdefault(results.clean_text(folder), missing)
     default_db = Path(course) / "gradebook.db"
     if db_url is None and not default_db.is_file():
         graded = {}
@@ -45,9 +63,9 @@ def rows(assignment: Assignment, course: Path, db_url: str | None = None) -> lis
     out = []
     for student in sorted(students):
         result, score = students[student], graded.get(student)
-        row = {"student_id": student, "status": result.get("status", ""),
+        row = {"student_id": student, "status": _text(result.get("status")),
                "score": score["score"] if score else "", "max_score": assignment.max_score,
-               "reason": result.get("reason", "")}
+               "reason": _text(result.get("reason"))}
         row.update({cell: score["cells"].get(cell, "") if score else "" for cell in assignment.grade_cells})
         out.append(row)
     return out
@@ -60,7 +78,7 @@ def write_csv(assignment: Assignment, course: Path, csv_path: Path, db_url: str 
     with open(csv_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns(assignment))
         writer.writeheader()
-        writer.writerows(data)
+        writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in data)
     return len(data)
 
 
@@ -124,7 +142,8 @@ def canvas_rows(assignment: Assignment, course: Path, roster_path: Path | None =
             out.append([match.name or student, match.canvas_id, match.sis_user_id,
                         match.sis_login_id or student, match.section, score])
         if score == "":
-            warnings.append(f"{student}: no score ({row['status']}: {row['reason']}); left blank")
+            reason = row["reason"][:WARNING_REASON_CHARS]
+            warnings.append(f"{student}: no score ({row['status']}: {reason}); left blank")
     return header, out, warnings
 
 
@@ -136,7 +155,7 @@ def write_canvas_csv(assignment: Assignment, course: Path, csv_path: Path, roste
     with open(csv_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
-        writer.writerows(data)
+        writer.writerows([spreadsheet_safe(value) for value in row] for row in data)
     return len(data) - 1, warnings
 
 
@@ -147,20 +166,28 @@ def _number(value) -> str:
 
 
 def _results(course: Path, name: str) -> dict[str, dict]:
-    """The result document of every student of ``name`` under ``autograded/`` (unreadable ones as errors)."""
+    """The cleaned result of every student of ``name`` under ``autograded/`` (unreadable ones as errors).
+
+    Keyed by the cleaned folder name, which is the student id.
+    """
     found = {}
-    for student in _student_dirs(course / "autograded"):
-        path = paths.autograded_dir(course, student, name) / RESULT_FILE
+    for folder in _student_dirs(course / "autograded"):
+        path = paths.autograded_dir(course, folder, name) / RESULT_FILE
         if not path.is_file():
             continue
         try:
-            result = json.loads(path.read_text(encoding="utf-8"))
+            result = results.load(path)
         except (OSError, ValueError) as error:
-            result = {"status": "error", "reason": f"unreadable {path}: {error}"}
+            result = {"status": "error", "reason": results.clean_text(f"unreadable {RESULT_FILE}: {error}")}
         if not isinstance(result, dict):
-            result = {"status": "error", "reason": f"{path} is not a result"}
-        found[student] = result
+            result = {"status": "error", "reason": f"{RESULT_FILE} is not a result"}
+        found[results.clean_text(folder)] = result
     return found
+
+
+def _text(value: object) -> str:
+    """A result field as CSV text ("" for a missing one)."""
+    return "" if value is None else value if isinstance(value, str) else str(value)
 
 
 def _student_dirs(folder: Path) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import json
 from pathlib import Path
 from typing import Iterator
@@ -21,6 +22,7 @@ from nbgrader.dbutil import ALEMBIC_DIR
 from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
 
 from grader.assignment import Assignment
+from grader.timestamps import parse_timestamp
 
 
 class GradebookError(RuntimeError):
@@ -186,7 +188,7 @@ def record(db_url: str, assignment: Assignment, results: list[dict]) -> None:
         writer.record_many(results)
 
 
-def _auto_scores(assignment: Assignment, result: dict) -> tuple[str, str | None, dict[str, float]]:
+def _auto_scores(assignment: Assignment, result: dict) -> tuple[str, datetime.datetime | None, dict[str, float]]:
     """(student, submitted_at, auto score per grade cell) of one result; raises ValueError on a malformed one."""
     student = result.get("student")
     if not isinstance(student, str) or not student:
@@ -195,15 +197,27 @@ def _auto_scores(assignment: Assignment, result: dict) -> tuple[str, str | None,
         raise ValueError(f"result of {student} is for {result.get('assignment')!r}, not {assignment.name!r}")
     status = result.get("status")
     if status == "ungradable":
-        return student, result.get("submitted_at"), {cell_id: 0.0 for cell_id in assignment.grade_cells}
+        return student, _submission_time(result), {cell_id: 0.0 for cell_id in assignment.grade_cells}
     if status != "graded":
         raise ValueError(f"result of {student} has unknown status {status!r}")
     cells = result.get("cells", {})
     missing = [cell_id for cell_id in assignment.grade_cells if cell_id not in cells]
     if missing:
         raise ValueError(f"graded result of {student} has no score for cell(s) {', '.join(missing)}")
-    return student, result.get("submitted_at"), {
+    return student, _submission_time(result), {
         cell_id: float(cells[cell_id]["score"]) for cell_id in assignment.grade_cells}
+
+
+def _submission_time(result: dict) -> datetime.datetime | None:
+    """The result's ``submitted_at`` as a time, or None when it has none or an unusable one.
+
+    Results written before timestamp.txt was checked can hold any text; nbgrader would
+    fail on it, and with it every later write of the gradebook.
+    """
+    try:
+        return parse_timestamp(result.get("submitted_at")) if result.get("submitted_at") else None
+    except ValueError:
+        return None
 
 
 def scores(db_url: str, assignment_name: str) -> dict[str, dict]:

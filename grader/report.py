@@ -82,6 +82,11 @@ class ClassReport:
                 times.append(float(value))
         return times
 
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """(student, warning) of every result that carries warnings for the TA (e.g. a bad timestamp.txt)."""
+        return [(r["student"], warning) for r in self.results for warning in r.get("warnings", [])]
+
     def summary(self) -> dict:
         scores, top = self.scores, self.max_score
         return {
@@ -97,33 +102,42 @@ class ClassReport:
 
 
 def load(course: Path, assignment: str) -> ClassReport:
-    """The results of ``assignment`` in ``course``; unreadable ones count as errors, never vanish."""
-    found = []
+    """The results of ``assignment`` in ``course``; unreadable or malformed ones count as errors, never vanish.
+
+    Results are read cleaned and validated (:func:`grader.results.read`), so no text or
+    number a student controls can break the page; students are named by their folders.
+    """
+    found, have = [], set()
     autograded = course / "autograded"
     for path in sorted(autograded.glob(f"*/{assignment}/{results.RESULT_FILE}")) if autograded.is_dir() else []:
+        folder = path.parent.parent.name
         doc = results.read(path)
         if doc is None:
-            student = path.parent.parent.name
-            doc = results.new_result(student, assignment, "error", f"unreadable result file {path.name}")
+            doc = results.new_result(results.clean_text(folder), assignment, "error",
+                                     f"unreadable result file {path.name} (not a valid result document)")
         found.append(doc)
-    have = {r["student"] for r in found}
+        have.add(folder)
     submitted = course / "submitted"
-    missing = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir()
+    missing = sorted(results.clean_text(p.parent.name) for p in submitted.glob(f"*/{assignment}") if p.is_dir()
                      and p.parent.name not in have and not p.parent.name.startswith(".")) if submitted.is_dir() else []
     checks: dict[str, CheckStats] = {}
     for doc in found:
-        if doc.get("status") != "graded":
-            continue
-        for item in doc.get("checks", []):
-            name = str(item.get("name", "?"))
-            stats = checks.setdefault(name, CheckStats(name, str(item.get("title", "")), str(item.get("cell", "")),
-                                                       float(item.get("points", 0.0))))
-            stats.runs += 1
-            outcome = str(item.get("outcome", "error"))
-            stats.outcomes[outcome] += 1
-            if outcome != PASSED and item.get("message"):
-                stats.messages[str(item["message"])] += 1
+        if doc["status"] == "graded":
+            _count_checks(checks, doc["checks"])
     return ClassReport(assignment, sorted(found, key=lambda r: r["student"]), missing, list(checks.values()))
+
+
+def _count_checks(checks: dict[str, CheckStats], items: list[dict]) -> None:
+    """Add one graded result's check outcomes (validated: name, outcome, score and points) to ``checks``."""
+    for item in items:
+        name = item["name"]
+        stats = checks.setdefault(name, CheckStats(name, str(item.get("title", "")), str(item.get("cell", "")),
+                                                   float(item["points"])))
+        stats.runs += 1
+        outcome = item["outcome"]
+        stats.outcomes[outcome] += 1
+        if outcome != PASSED and item.get("message"):
+            stats.messages[str(item["message"])] += 1
 
 
 # ----------------------------------------------------------------------------- plots

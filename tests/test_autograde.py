@@ -178,3 +178,36 @@ def test_submission_time_from_timestamp_txt_reaches_the_result_and_the_gradebook
     assert result["submitted_at"] == "2026-11-20 09:30:00.000000 UTC"
     with Gradebook(course_db_url(tmp_path)) as gb:
         assert gb.find_submission("conv2d", "alice").timestamp.isoformat().startswith("2026-11-20T09:30:00")
+
+
+def test_an_unusable_timestamp_is_a_warning_and_grading_goes_on(tmp_path):
+    """Garbage, binary, huge, out of range, a link, a folder: each result is written with a warning for the TA.
+
+    Broken notebooks keep the sandbox out of it. ``old`` already has a result from before timestamp.txt was
+    checked (garbage in ``submitted_at``): re-recording it used to fail the gradebook write on every re-run.
+    """
+    from grader.notebook.submission import sha256
+    from grader.timestamps import TIMESTAMP_FILE
+
+    stamps = {"garbage": lambda p: p.write_text("last tuesday"), "binary": lambda p: p.write_bytes(b"\x00\xff" * 9),
+              "huge": lambda p: p.write_bytes(b"2024-03-01 " * 100_000),
+              "range": lambda p: p.write_text("1900-01-01 00:00:00.000000 UTC"),
+              "link": lambda p: p.symlink_to("/dev/zero"), "folder": lambda p: p.mkdir(),
+              "fine": lambda p: p.write_text("2026-11-20 09:30:00.000000 UTC\n")}
+    for student, make in [*stamps.items(), ("old", lambda p: p.write_text("garbage"))]:
+        write_submission(tmp_path, student, "conv2d", b'{"cells": [ not json')
+        make(tmp_path / "submitted" / student / "conv2d" / TIMESTAMP_FILE)
+    notebook = paths.submitted_notebook(tmp_path, "old", "conv2d")
+    results.write_atomic(paths.autograded_dir(tmp_path, "old", "conv2d") / "result.json", results.new_result(
+        "old", "conv2d", "ungradable", "not JSON", notebook_sha256=sha256(notebook), submitted_at="garbage"))
+    for _ in range(2):
+        summary = autograde(tmp_path, ASSIGNMENT, client_factory=client_factory(workers=1), progress=False)
+        assert summary.ok and summary.skipped in (1, len(stamps) + 1)
+    stored = {s: results.read(paths.autograded_dir(tmp_path, s, "conv2d") / "result.json") for s in stamps}
+    assert all(r["status"] == "ungradable" for r in stored.values())
+    assert stored["fine"]["submitted_at"] == "2026-11-20 09:30:00.000000 UTC" and stored["fine"]["warnings"] == []
+    for student in set(stamps) - {"fine"}:
+        assert stored[student]["submitted_at"] is None, student
+        [warning] = stored[student]["warnings"]
+        assert warning.startswith("timestamp.txt ignored (") and len(warning) < 200, warning
+    assert set(scores(course_db_url(tmp_path), "conv2d")) == set(stamps) | {"old"}

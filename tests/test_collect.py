@@ -12,7 +12,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.utils import parse_utc
 
 from grader.cli import main
-from grader.collect import collect, read_timestamp
+from grader.collect import collect
+from grader.timestamps import read_timestamp
 
 MARCH_1 = (2024, 3, 1, 10, 0, 0)
 MARCH_2 = (2024, 3, 2, 9, 30, 0)
@@ -91,7 +92,7 @@ def test_timestamp_is_the_zip_time_in_nbgraders_format(canvas_zip, tmp_path):
     text = (folder / "timestamp.txt").read_text().strip()
     assert text == "2024-03-02 09:30:00.000000 UTC"
     assert parse_utc(text) == datetime.datetime(2024, 3, 2, 9, 30)            # how nbgrader reads it
-    assert read_timestamp(folder) == datetime.datetime(2024, 3, 2, 9, 30, tzinfo=datetime.timezone.utc)
+    assert read_timestamp(folder) == (datetime.datetime(2024, 3, 2, 9, 30, tzinfo=datetime.timezone.utc), "")
 
     collect(canvas_zip, "conv2d", tmp_path / "budapest", timezone="Europe/Budapest")
     text = (tmp_path / "budapest" / "submitted" / "smithj" / "conv2d" / "timestamp.txt").read_text().strip()

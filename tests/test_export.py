@@ -186,3 +186,84 @@ def test_plain_csv_stays_the_default(toy, course, tmp_path):
     assert main(["export", "toy", "--csv", str(out), "--course", str(course),
                  "--assignments", str(tmp_path / "assignments")]) == 0
     assert out.read_text().splitlines()[0] == "student_id,status,score,max_score,square_tests,cube_tests,reason"
+
+
+# ----------------------------------------------------------------------------- text a student controls
+
+@pytest.mark.parametrize("value, written", [
+    ("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
+    ("alice", "alice"), ("", ""), ("a=1", "a=1"), (" =1", " =1"),
+    ("-1.5", "-1.5"), ("+3", "+3"), ("-2e3", "-2e3"), (-1.5, -1.5), (3, 3), (None, None),
+])
+def test_spreadsheet_safe(value, written):
+    from grader.export import spreadsheet_safe
+
+    assert spreadsheet_safe(value) == written
+
+
+FORMULAS = ["=1+2", "+1+cmd", "-2+3+cmd|' -C calc'!A0", "@SUM(A1)", "\t=x", "\r=x"]
+
+
+@pytest.fixture
+def formula_course(tmp_path, toy, empty_gradebook) -> Path:
+    """Students whose ids and reasons are spreadsheet formulas; graded ones have numeric scores."""
+    course = tmp_path / "formulas"
+    course.mkdir()
+    shutil.copy(empty_gradebook, course / "gradebook.db")
+    docs = [result(student, "ungradable", reason=f"=HYPERLINK(\"http://evil/{i}\")") for i, student in
+            enumerate(FORMULAS)] + [result("evil", square=1.0, cube=0.0)]
+    for doc in docs:
+        folder = course / "autograded" / doc["student"] / "toy"
+        folder.mkdir(parents=True)
+        (folder / "result.json").write_text(json.dumps(doc))
+    record(course_db_url(course), toy, docs)
+    return course
+
+
+def test_formulas_are_escaped_in_the_plain_csv(toy, formula_course, tmp_path):
+    out = tmp_path / "grades.csv"
+    write_csv(toy, formula_course, out)
+    rows = {r["student_id"]: r for r in read_csv(out)}
+    assert set(rows) == {"'" + f for f in FORMULAS} | {"evil"}
+    for row in rows.values():
+        assert not row["student_id"].startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert row["reason"] == "" or row["reason"].startswith("'=HYPERLINK")
+    assert (rows["evil"]["score"], rows["evil"]["square_tests"], rows["'=1+2"]["score"]) == ("1.0", "1.0", "0.0")
+
+
+def test_formulas_are_escaped_in_the_canvas_csv(toy, formula_course, tmp_path):
+    from grader.export import write_canvas_csv
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,toy (4242)\n"
+                      '"=HYPERLINK(""http://evil"")",1003,-C-3,evil,@Sec,\n', encoding="utf-8")
+    out = tmp_path / "canvas.csv"
+    write_canvas_csv(toy, formula_course, out, roster)
+    rows = read_rows(out)
+    assert ["'=HYPERLINK(\"http://evil\")", "1003", "'-C-3", "evil", "'@Sec", "1"] in rows
+    for row in rows[2:]:
+        assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+def test_hostile_results_never_stop_the_export(toy, tmp_path, capsys):
+    """Surrogates, NUL, long text, NaN, a non-UTF-8 folder name and broken files: every student gets a row."""
+    course = tmp_path / "hostile"
+    docs = {"amy": dict(result("amy", "ungradable"), reason="\udcff\x00" + "x" * 100_000),
+            os.fsdecode(b"b\xffob"): result(os.fsdecode(b"b\xffob"), "ungradable", reason="\ud800"),
+            "cid": dict(result("cid"), score=float("nan"), status=["graded"]),
+            "dan": None}
+    for student, doc in docs.items():
+        folder = course / "autograded" / student / "toy"
+        folder.mkdir(parents=True)
+        (folder / "result.json").write_text("{ half" if doc is None else json.dumps(doc))
+    out = tmp_path / "grades.csv"
+    assert write_csv(toy, course, out) == 4
+    rows = {r["student_id"]: r for r in csv.DictReader(out.read_bytes().decode("utf-8").splitlines())}
+    assert set(rows) == {"amy", "b\ufffdob", "cid", "dan"}
+    assert rows["amy"]["reason"].startswith("\ufffd\ufffdxxx") and len(rows["amy"]["reason"]) <= 20_000
+    assert rows["dan"]["status"] == "error" and "unreadable" in rows["dan"]["reason"]
+    canvas = tmp_path / "canvas.csv"
+    assert main(["export", "toy", "--format", "canvas", "--csv", str(canvas), "--course", str(course),
+                 "--assignments", str(tmp_path / "assignments")]) == 0
+    assert "b\ufffdob" in canvas.read_text(encoding="utf-8") and "amy: no score" in capsys.readouterr().out

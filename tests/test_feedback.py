@@ -1,7 +1,11 @@
-"""Feedback pages: what a student may see, escaped, and nothing else."""
+"""Feedback pages: what a student may see, escaped, and nothing else; one bad result never stops the others."""
 
+import json
+import os
+
+from grader.cli import main
 from grader.feedback import render, write_feedback
-from grader.results import new_result, write_atomic
+from grader.results import MAX_TEXT_CHARS, new_result, write_atomic
 
 
 def result(**fields):
@@ -31,9 +35,55 @@ def test_student_controlled_text_is_escaped():
 def test_ungradable_page_gives_the_reason(tmp_path):
     doc = new_result("bob", "conv2d", "ungradable", "the file is not valid JSON", max_score=10.0)
     write_atomic(tmp_path / "autograded" / "bob" / "conv2d" / "result.json", doc)
-    [page] = write_feedback(tmp_path, "conv2d")
+    [page], problems = write_feedback(tmp_path, "conv2d")
+    assert problems == []
     assert page == tmp_path / "feedback" / "bob" / "conv2d" / "conv2d.html"
     assert "could not be graded: the file is not valid JSON" in page.read_text()
+
+
+HOSTILE = "\udcff lone surrogate, NUL \x00, <script>alert(1)</script> " + "x" * 100_000
+
+
+def store_raw(course, folder: str, text: str) -> None:
+    path = course / "autograded" / folder / "conv2d" / "result.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_hostile_results_on_disk_never_stop_the_other_pages(tmp_path):
+    """Surrogates, NUL, HTML, long text and non-finite numbers in result.json files written by anyone."""
+    hostile = result(reason=HOSTILE)
+    hostile["checks"][0].update(message=HOSTILE, title=HOSTILE, cell="\ud800")
+    hostile["visible_tests"] = [{"cell": HOSTILE, "passed": "yes", "error": HOSTILE}]
+    hostile["sandbox"], hostile["timings"]["total_s"] = {}, float("inf")
+    del hostile["graded_at"]
+    store_raw(tmp_path, "amy", json.dumps(dict(hostile, student=HOSTILE)))
+    store_raw(tmp_path, os.fsdecode(b"b\xffob"), json.dumps(dict(result(), student=os.fsdecode(b"b\xffob"))))
+    store_raw(tmp_path, "cid", json.dumps(dict(result(), score=float("nan"))))
+    store_raw(tmp_path, "dan", json.dumps(result())[:-30])
+    store_raw(tmp_path, "eve", json.dumps([result()]))
+    write_atomic(tmp_path / "autograded" / "zed" / "conv2d" / "result.json", dict(result(), student="zed"))
+    pages, problems = write_feedback(tmp_path, "conv2d")
+    assert [p.parent.parent.name for p in pages] == ["amy", os.fsdecode(b"b\xffob"), "zed"]
+    assert [p.split(":")[0] for p in problems] == ["cid", "dan", "eve"]
+    page = pages[0].read_bytes().decode("utf-8")  # strict UTF-8
+    assert "<script>" not in page and "\x00" not in page and "\ufffd lone surrogate" in page
+    assert len(page) < 6 * MAX_TEXT_CHARS + 5000 and "x" * MAX_TEXT_CHARS not in page
+    assert "b\ufffdob" in pages[1].read_text(encoding="utf-8")
+
+
+def test_render_survives_surrogates_in_memory():
+    doc = result()
+    doc["checks"][0]["message"] = "conv2d raised ValueError: \udcff"
+    assert "\ufffd" in render(doc).encode("utf-8").decode("utf-8")
+
+
+def test_cli_reports_the_bad_result_and_writes_the_others(tmp_path, capsys):
+    store_raw(tmp_path, "amy", "{ half written")
+    write_atomic(tmp_path / "autograded" / "bob" / "conv2d" / "result.json", dict(result(), student="bob"))
+    assert main(["feedback", "conv2d", "--course", str(tmp_path)]) == 1
+    assert (tmp_path / "feedback" / "bob" / "conv2d" / "conv2d.html").is_file()
+    assert "no page for amy" in capsys.readouterr().err
 
 
 def test_feedback_of_a_failing_variant_names_the_smallest_failing_case(tmp_path):

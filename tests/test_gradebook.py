@@ -73,6 +73,15 @@ def test_re_recording_is_idempotent(toy, db):
     assert len([row for row in before if row[0] == "grade"]) == 4
 
 
+@pytest.mark.parametrize("stamp", ["garbage", "9999-12-31 23:59:59-01:00", "1970-01-01 00:00:00 UTC", 12, ["x"],
+                                   "2024-03-01 10:00:00 ../../../dev/zero"])
+def test_an_unusable_submission_time_is_left_out(toy, db, stamp):
+    """Results stored before timestamp.txt was checked can hold anything: the scores are still written, every time."""
+    for _ in range(2):
+        record(db, toy, [result("alice", submitted_at=stamp), result("bob", "ungradable", submitted_at=stamp)])
+    assert scores(db, "toy")["alice"]["score"] == 5.0 and scores(db, "toy")["bob"]["score"] == 0.0
+
+
 def test_a_manual_grade_survives_a_re_record(toy, db):
     record(db, toy, [result("alice", square=1.0)])
     with open_gradebook(db) as gb:

@@ -10,6 +10,7 @@ console error; ``--dump-dom`` must hold the three plots as inline images.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -103,6 +104,48 @@ def test_page_is_self_contained(page):
     assert "invalid JSON" in html and "&lt;deleted&gt;" in html and "the sandbox crashed 3 times" in html
     assert "unreadable result file" in html and "mari" in html
     assert "Traceback: hidden" not in html                  # a check's TA detail is not needed on the page
+
+
+HOSTILE = "\udcff NUL \x00 <script>alert(1)</script> " + "x" * 100_000
+
+
+def test_hostile_results_never_stop_the_report(tmp_path):
+    """Surrogates, NUL, HTML, long text and non-finite numbers in result.json files; a non-UTF-8 folder."""
+    course = tmp_path / "course"
+    odd = os.fsdecode(b"b\xffob")
+    hostile = graded("amy", ["bias"], 2.0)
+    hostile["checks"][2].update(message=HOSTILE, title=HOSTILE, name="bias\ud800")
+    hostile["timings"]["total_s"] = float("nan")
+    docs = {"amy": hostile, odd: graded(odd, [], 1.0), "cid": dict(graded("cid", [], 1.0), score=float("inf")),
+            "dan": dict(new_result("dan", "conv2d", "ungradable", HOSTILE, max_score=6.0), student=HOSTILE),
+            "eve": graded("eve", [], 1.0)}
+    for folder, doc in docs.items():
+        path = course / "autograded" / folder / "conv2d" / "result.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(doc))
+    (course / "submitted" / odd / "conv2d").mkdir(parents=True)
+    (course / "submitted" / os.fsdecode(b"z\xfe") / "conv2d").mkdir(parents=True)
+    out = tmp_path / "report.html"
+    assert main(["report", "conv2d", "--html", str(out), "--course", str(course)]) == 0
+    html = out.read_bytes().decode("utf-8")
+    assert "<script>alert" not in html and "\x00" not in html and "x" * 20_001 not in html
+    assert "z\ufffd" in html and "bias\ufffd" in html
+    report = load(course, "conv2d")
+    summary = report.summary()
+    assert (summary["n"], summary["graded"], summary["ungradable"], summary["error"], summary["missing"]) == \
+        (5, 3, 1, 1, 1)                                     # cid's infinite score makes it unreadable: an error
+    assert report.missing == ["z\ufffd"]                    # b\xffob has a result: matched by its folder
+
+
+def test_warnings_are_listed_for_the_ta(tmp_path):
+    course = tmp_path / "course"
+    doc = graded("amy", [], 1.0)
+    doc["warnings"] = ["timestamp.txt ignored ('garbage' is not a time like 2000-01-01 00:00:00.000000 UTC)"]
+    write_atomic(course / "autograded" / "amy" / "conv2d" / "result.json", doc)
+    out = tmp_path / "report.html"
+    assert main(["report", "conv2d", "--html", str(out), "--course", str(course)]) == 0
+    table = out.read_text()[out.read_text().index('id="warnings"'):]
+    assert "amy" in table and "timestamp.txt ignored (&#39;garbage&#39; is not a time" in table
 
 
 def _chromium() -> str:

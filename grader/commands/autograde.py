@@ -40,6 +40,8 @@ def run(args) -> int:
         print_table(sorted(summary.rows))
     print(f"{assignment.name}: {summary.graded} graded, {summary.ungradable} ungradable, "
           f"{len(summary.errors)} errors, {summary.skipped} unchanged (skipped)")
+    for line in summary.warnings:
+        print(f"warning: {line}", file=sys.stderr)
     for line in summary.errors:
         print(f"error: {line}", file=sys.stderr)
     return 0 if summary.ok else 1

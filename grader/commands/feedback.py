@@ -1,11 +1,13 @@
 """Write one HTML feedback page per graded student: scores, each check's outcome and message.
 
 Pages go to COURSE/feedback/STUDENT/NAME/NAME.html. They never contain hidden
-test code or hidden inputs.
+test code or hidden inputs. A result that cannot be read or rendered is reported
+(exit status 1) and the other students' pages are still written.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from grader.commands.common import add_course_argument
@@ -18,6 +20,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    pages = write_feedback(Path(args.course), args.name)
+    pages, problems = write_feedback(Path(args.course), args.name)
     print(f"{args.name}: wrote {len(pages)} feedback page(s) under {Path(args.course) / 'feedback'}")
-    return 0
+    for problem in problems:
+        print(f"error: no page for {problem}", file=sys.stderr)
+    return 1 if problems else 0

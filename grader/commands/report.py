@@ -3,9 +3,10 @@
 Reads COURSE/autograded/*/NAME/result.json and writes FILE: summary numbers
 (results, graded, ungradable, harness errors, not graded yet, mean, median),
 a score histogram, the failure rate of every hidden check (which mistakes are
-common, most failed first), the run-time distribution, and the ungradable
-submissions and harness errors with their reasons. The plots are PNGs inlined
-into the page, which loads nothing from the network: mail it or upload it as is.
+common, most failed first), the run-time distribution, the ungradable
+submissions and harness errors with their reasons, and warnings for the TA (e.g.
+an unusable timestamp.txt). The plots are PNGs inlined into the page, which loads
+nothing from the network: mail it or upload it as is.
 """
 
 from __future__ import annotations

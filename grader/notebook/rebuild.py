@@ -11,7 +11,7 @@ import re
 from nbformat import NotebookNode
 
 from grader.notebook.cells import grade_id, is_graded, is_solution
-from grader.notebook.submission import Ungradable
+from grader.notebook.submission import Ungradable, check_notebook
 
 _MAGIC = re.compile(r"^([ \t]*)[%!].*$", re.M)
 
@@ -22,13 +22,18 @@ def strip_magics(source: str) -> str:
 
 
 def student_solutions(source: NotebookNode, submission: NotebookNode) -> dict[str, str]:
-    """The student's code for each solution cell of ``source``, found by grade id."""
+    """The student's code for each solution cell of ``source``, found by grade id.
+
+    The submission's structure is checked first (:func:`check_notebook`), so a
+    malformed one raises :class:`Ungradable`, never another error.
+    """
+    check_notebook(submission)
     wanted = [grade_id(c) for c in source.cells if is_solution(c)]
     found: dict[str, list[str]] = {key: [] for key in wanted}
-    for cell in submission.cells:
+    for cell in submission["cells"]:
         key = grade_id(cell)
-        if cell.get("cell_type") == "code" and key in found:
-            found[key].append(cell.source)
+        if cell["cell_type"] == "code" and key in found:
+            found[key].append(_text(cell["source"]))
     for key, sources in found.items():
         if not sources:
             raise Ungradable(f"the solution cell {key!r} is missing (deleted, or its metadata changed): "
@@ -52,3 +57,8 @@ def rebuild(source: NotebookNode, submission: NotebookNode) -> list[dict]:
             kind, code = ("test" if is_graded(cell) else "locked"), cell.source
         program.append({"id": key, "kind": kind, "source": strip_magics(code)})
     return program
+
+
+def _text(source: str | list[str]) -> str:
+    """A cell's source as one string (nbformat allows a list of lines)."""
+    return source if isinstance(source, str) else "".join(source)
