@@ -168,11 +168,24 @@ def _finish(course, assignment, book, job, future, summary: BatchSummary, warnin
     store(course, result, job)
     if result["status"] == "error":
         summary.errors.append(f"{student}: {result['reason']}")
+    elif not _recorded(book, result, summary):
+        return
     else:
-        book.record(result)
         summary.graded += result["status"] == "graded"
         summary.ungradable += result["status"] == "ungradable"
     summary.rows.append((student, result["status"], result["score"], result["max_score"], result["reason"]))
+
+
+def _recorded(book, result: dict, summary: BatchSummary) -> bool:
+    """Record ``result`` in the gradebook; a failure is this student's error (result.json stays), not the batch's."""
+    try:
+        book.record(result)
+    except Exception as error:  # a database error, or a result the gradebook cannot take
+        reason = f"the gradebook could not record the result: {type(error).__name__}: {error}"[:300]
+        summary.errors.append(f"{result['student']}: {reason}")
+        summary.rows.append((result["student"], "error", result["score"], result["max_score"], reason))
+        return False
+    return True
 
 
 def _sync_gradebook(course: Path, book, jobs: list[GradingJob]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from grader.assignment import Assignment
 from grader.checks.run import run_checks
 from grader.notebook.rebuild import rebuild
-from grader.notebook.submission import Ungradable, read_submission, sha256
+from grader.notebook.submission import Ungradable, read_submission_with_digest, sha256
 from grader.results import new_result
 from grader.sandbox.errors import StudentFailure
 from grader.sandbox.process import StudentProcess
@@ -61,12 +61,14 @@ def grade(job: GradingJob) -> dict:
     base = {"max_score": assignment.max_score, "cells": _empty_cells(assignment),
             "submitted_at": job.submitted_at, "sandbox": {"confined": job.confined}}
     path = Path(job.notebook)
-    digest = sha256(path) if path.is_file() and not path.is_symlink() else ""
+    digest = ""
     try:
         if job.problem:
             raise Ungradable(job.problem)
-        program = rebuild(assignment.source, read_submission(path))
+        notebook, digest = read_submission_with_digest(path)  # the hash of exactly the bytes graded
+        program = rebuild(assignment.source, notebook)
     except Ungradable as reason:
+        digest = digest or (sha256(path) if path.is_file() and not path.is_symlink() else "")
         return new_result(job.student, job.assignment, "ungradable", str(reason), notebook_sha256=digest,
                           timings={"total_s": round(time.perf_counter() - start, 3)}, **base)
     config = assignment.config

@@ -211,3 +211,23 @@ def test_an_unusable_timestamp_is_a_warning_and_grading_goes_on(tmp_path):
         [warning] = stored[student]["warnings"]
         assert warning.startswith("timestamp.txt ignored (") and len(warning) < 200, warning
     assert set(scores(course_db_url(tmp_path), "conv2d")) == set(stamps) | {"old"}
+
+
+def test_a_result_the_gradebook_refuses_costs_that_student_only(tmp_path, monkeypatch):
+    from grader.gradebook import GradebookWriter
+
+    course = tmp_path / "course"
+    write_submission(course, "refused", "conv2d", submission(ASSIGNMENT, None))
+    write_submission(course, "solution", "conv2d", submission(ASSIGNMENT, None))
+    original = GradebookWriter.record
+
+    def record(self, result):
+        if result["student"] == "refused":
+            raise RuntimeError("database is locked")
+        original(self, result)
+
+    monkeypatch.setattr(GradebookWriter, "record", record)
+    summary = autograde(course, ASSIGNMENT, client_factory=client_factory(workers=1), progress=False)
+    assert [e.split(":")[0] for e in summary.errors] == ["refused"] and summary.graded == 1
+    assert results.read(paths.autograded_dir(course, "refused", "conv2d") / "result.json")["score"] == 10
+    assert scores(course_db_url(course), "conv2d")["solution"]["score"] == 10

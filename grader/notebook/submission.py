@@ -50,7 +50,17 @@ def quote(value: object) -> str:
 
 def read_submission(path: Path) -> NotebookNode:
     """Parse a submitted notebook or raise :class:`Ungradable` with a reason a student can act on."""
+    return parse_submission(_read_bounded(Path(path)))
+
+
+def read_submission_with_digest(path: Path) -> tuple[NotebookNode, str]:
+    """The parsed notebook and the sha256 of exactly the bytes it was parsed from (one read)."""
     data = _read_bounded(Path(path))
+    return parse_submission(data), hashlib.sha256(data).hexdigest()
+
+
+def parse_submission(data: bytes) -> NotebookNode:
+    """Parse the bytes of a submitted notebook or raise :class:`Ungradable`."""
     check_shape(data)
     try:
         text = data.decode("utf-8")
