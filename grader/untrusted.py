@@ -16,8 +16,8 @@ class TooLarge(UnsafeFile):
     """The file is a regular file over the size limit."""
 
 
-def read_regular_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of ``path``, at most ``max_bytes`` of them.
+def read_regular_file(path: Path | str, max_bytes: int, *, dir_fd: int | None = None) -> bytes:
+    """The bytes of ``path`` (relative to the folder ``dir_fd`` when given), at most ``max_bytes`` of them.
 
     Raises :class:`FileNotFoundError` when it is absent and :class:`UnsafeFile` when it
     is a symbolic link, anything but a regular file (a folder, a FIFO, a device) or
@@ -25,7 +25,8 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     ``fstat`` on the open descriptor, so it cannot be swapped between check and read.
     """
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC,
+                             dir_fd=dir_fd)
     except FileNotFoundError:
         raise
     except OSError as error:

@@ -23,8 +23,7 @@ import tempfile
 from pathlib import Path
 
 from grader.sandbox.errors import StudentCrashed
-
-READ_CHUNK = 1 << 20
+from grader.untrusted import TooLarge, UnsafeFile, read_regular_file
 
 
 class JobDir:
@@ -80,18 +79,13 @@ class JobDir:
         if self._scratch_fd is None or "/" in name or name in ("", ".", ".."):
             raise StudentCrashed("the student process did not write its result file")
         try:
-            descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY,
-                                 dir_fd=self._scratch_fd)
+            return read_regular_file(name, max_bytes, dir_fd=self._scratch_fd)
+        except TooLarge:
+            raise StudentCrashed(f"the student's result file is over {max_bytes >> 20} MiB") from None
+        except UnsafeFile:
+            raise StudentCrashed("the student's result file is not a plain file") from None
         except OSError:
-            raise StudentCrashed("the student process did not write its result file as a plain file") from None
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
-            os.close(descriptor)
-            if not stat.S_ISREG(info.st_mode):
-                raise StudentCrashed("the student's result file is not a plain file")
-            raise StudentCrashed(f"the student's result file is over {max_bytes >> 20} MiB")
-        with os.fdopen(descriptor, "rb", buffering=0) as handle:
-            return _read_bounded(handle, max_bytes)
+            raise StudentCrashed("the student process did not write its result file") from None
 
     def keep_private(self, name: str, data: bytes) -> Path:
         """Store ``data`` where only the checker can read and write it; returns its path."""
@@ -114,17 +108,6 @@ class JobDir:
             os.close(self._inbox_fd)
             self._inbox_fd = None
         remove_tree(self.root)
-
-
-def _read_bounded(handle, max_bytes: int) -> bytes:
-    """Read to the end, failing once more than ``max_bytes`` arrive (the file may grow while it is read)."""
-    chunks, total = [], 0
-    while chunk := handle.read(READ_CHUNK):
-        total += len(chunk)
-        if total > max_bytes:
-            raise StudentCrashed(f"the student's result file is over {max_bytes >> 20} MiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def remove_tree(path: Path) -> None:
