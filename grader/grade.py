@@ -75,7 +75,7 @@ def grade(job: GradingJob) -> dict:
     preload(config.checker_preload)
     workdir = Path(job.workdir) if job.workdir else None
     with StudentProcess(program, config.forbidden_modules, config.limits, confined=job.confined,
-                        workdir=workdir, allowed_layers=config.allowed_layers,
+                        workdir=workdir, allowed_layers=config.allowed_layers, max_model_params=config.max_model_params,
                         files=assignment.release_files(), gpu=config.needs_gpu) as process:
         try:
             process.start()

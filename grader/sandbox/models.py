@@ -11,7 +11,7 @@ works on those same bytes:
    memory and time caps) builds the model from the bytes, loads its weights (Keras
    checks them against the declared shapes) and answers with its parameter count. A
    file that declares a huge model costs the evaluator its memory cap, never the checker.
-3. Only a model within the assignment's ``max_model_params`` is built in the checker,
+3. Only a model that loaded there, within the assignment's ``max_model_params``, is built in the checker,
    with ``safe_mode=True``, from the checker's private copy of the same bytes.
 """
 
@@ -158,8 +158,7 @@ class ModelGate:
             raise StudentCodeError(f"the saved model could not be loaded{detail}") from None
 
     def _check_size(self, data: bytes, name: str) -> None:
-        if self.max_params is None:
-            return
+        """Build the model in the evaluator first: the checker only builds what loaded there within its caps."""
         try:
             count, _ = self._evaluator_process().call("count_params", (ModelFile(name, data),), {},
                                                       EVALUATOR_LIMITS.check_timeout_s)
@@ -168,7 +167,9 @@ class ModelGate:
         except StudentFailure:
             raise StudentCodeError(f"the saved model could not be loaded within {EVALUATOR_LIMITS.memory_mb} MiB "
                                    "of memory, or it is not a valid Keras model") from None
-        if type(count) is not int or count > self.max_params:
+        if type(count) is not int:
+            raise StudentCodeError("the saved model could not be measured")
+        if self.max_params is not None and count > self.max_params:
             raise StudentCodeError(f"the model has more than the {self.max_params:,} parameters this assignment "
                                    "accepts")
 

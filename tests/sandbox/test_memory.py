@@ -24,3 +24,21 @@ def cap_in(folder, version, **files):
 ], ids=["v1-page-cache", "v1-oom-kill", "v2-page-cache", "v2-oom-kill", "v1-old-kernel-hit", "v1-old-kernel"])
 def test_only_an_oom_kill_counts_as_over_memory(tmp_path, version, files, exceeded):
     assert cap_in(tmp_path, version, **files).exceeded() is exceeded
+
+
+def test_a_pids_cgroup_caps_processes_and_the_shell_joins_both_hierarchies(tmp_path):
+    memory, pids = tmp_path / "memory", tmp_path / "pids"
+    memory.mkdir()
+    pids.mkdir()
+    cap = CgroupMemoryCap(1 << 20, memory, 1, pids_parent=pids, max_pids=7)
+    assert cap.caps_processes
+    assert (pids / cap.path.name / "pids.max").read_text() == "7"
+    argv = cap.wrap(["true"])
+    assert [a for a in argv if a.endswith("cgroup.procs")] == [str(pids / cap.path.name / "cgroup.procs"),
+                                                              str(cap.path / "cgroup.procs")]
+
+
+def test_without_a_pids_hierarchy_the_cap_says_so(tmp_path):
+    cap = CgroupMemoryCap(1 << 20, tmp_path, 1)
+    assert not cap.caps_processes
+    assert [a for a in cap.wrap(["true"]) if a.endswith("cgroup.procs")] == [str(cap.path / "cgroup.procs")]

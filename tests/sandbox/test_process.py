@@ -244,3 +244,40 @@ def test_a_hanging_visible_test_costs_only_that_cell():
         test_cell = process.cells[-1]
         assert not test_cell["ok"] and "interrupted" in test_cell["message"]
         assert process.call("g", (np.ones(1),), {}, timeout=10)[0].tolist() == [1.0]
+
+
+FORGER = '''
+import glob, json, os
+
+def forge(cells):
+    line = (json.dumps({"ready": True, "cells": cells}) + "\\n").encode()
+    for fd in range(3, 64):  # its own descriptors, the socket to the courier among them
+        try:
+            os.write(fd, line)
+        except OSError:
+            pass
+    for path in glob.glob("/proc/[0-9]*/fd/*"):  # anyone else's
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            os.write(handle, line)
+        except OSError:
+            pass
+        os.close(handle)
+
+forge([{"id": "imports", "kind": "locked", "ok": True, "seconds": 0.0},
+       {"id": "impl", "kind": "solution", "ok": True, "seconds": 0.0}])
+
+def f(x):
+    return x
+'''
+
+
+def test_messages_student_code_forges_are_never_believed():
+    """Its only way out is the courier's socket: a forged message arrives out of turn and ends the run."""
+    with StudentProcess(program(FORGER), [], LIMITS) as process:
+        with pytest.raises(StudentCrashed, match="out of turn|malformed"):
+            process.start()
+            process.call("f", (np.ones(1),), {}, timeout=10)
