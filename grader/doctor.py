@@ -45,7 +45,7 @@ def _identity():
 
 def _no_capabilities():
     fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
-    return all(int(fields[name], 16) == 0 for name in ("CapEff", "CapPrm", "CapAmb"))
+    return all(int(fields[name], 16) == 0 for name in ("CapEff", "CapPrm", "CapAmb", "CapBnd"))
 
 def _processes_started(limit):
     children = []

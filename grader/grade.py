@@ -54,8 +54,24 @@ def preload(modules: list[str]) -> threading.Thread:
     return thread
 
 
+class GradingFailed(RuntimeError):
+    """The harness failed on a job; a one-line message, with no deep traceback to carry across Dask."""
+
+
 def grade(job: GradingJob) -> dict:
-    """The result document of ``job``: graded, or ungradable with the reason."""
+    """The result document of ``job``: graded, or ungradable with the reason.
+
+    A failure of the harness itself becomes :class:`GradingFailed` with a short message: a
+    traceback thousands of frames deep (a student can make one) could not even be sent back
+    by a Dask worker, and the batch would wait for it forever.
+    """
+    try:
+        return _grade(job)
+    except Exception as error:
+        raise GradingFailed(f"{type(error).__name__}: {str(error)[:300]}") from None
+
+
+def _grade(job: GradingJob) -> dict:
     start = time.perf_counter()
     assignment = Assignment.find(job.assignment, Path(job.assignments_root))
     base = {"max_score": assignment.max_score, "cells": _empty_cells(assignment),
@@ -77,6 +93,8 @@ def grade(job: GradingJob) -> dict:
     with StudentProcess(program, config.forbidden_modules, config.limits, confined=job.confined,
                         workdir=workdir, allowed_layers=config.allowed_layers, max_model_params=config.max_model_params,
                         files=assignment.release_files(), gpu=config.needs_gpu) as process:
+        if "keras" in config.checker_preload:  # the checks read student models: measure them in the evaluator
+            process.prestart_model_gate()
         try:
             process.start()
         except StudentFailure:

@@ -10,8 +10,11 @@ A hidden check lives in ``assignments/NAME/grading/checks.py`` and looks like::
 ``student.call`` sends plain arrays to the sandboxed student process and returns
 a plain ``numpy.ndarray`` (or a JSON number).  Messages raised with
 :class:`CheckFailed` go to the student's feedback, so they describe *what* is
-wrong (shapes, how many values differ) and never print hidden inputs or
-expected values.
+wrong and never print hidden inputs or expected values. Nor do they repeat what
+the student's result chose (its shape, dtype, values, exact counts): code that has
+seen hidden inputs could write them into those. The helpers here say which axis is
+wrong and how many values differ in coarse words (:func:`shape_mismatch`,
+:func:`how_many`); checks that write their own messages use them too.
 """
 
 from __future__ import annotations
@@ -61,20 +64,39 @@ def check(*, cell: str, points: float, timeout: float | None = None) -> Callable
     return register
 
 
+def how_many(wrong: int, size: int) -> str:
+    """``wrong`` of ``size`` in coarse words ("one", "some", "most", "all 12"), never the exact count."""
+    if wrong >= size:
+        return f"all {size}"
+    if wrong == 1:
+        return "one"
+    return "most" if 2 * wrong >= size else "some"
+
+
+def shape_mismatch(actual: tuple, expected: tuple) -> str:
+    """How a shape differs from ``expected``, naming only the expected shape and the wrong axes."""
+    expected = tuple(expected)
+    if len(actual) != len(expected):
+        fewer_or_more = "fewer" if len(actual) < len(expected) else "more"
+        return f"has {fewer_or_more} dimensions than the expected shape {expected}"
+    axes = ", ".join(str(i) for i, (a, e) in enumerate(zip(actual, expected)) if a != e)
+    return f"has the wrong size along axis {axes}: expected shape {expected}"
+
+
 def expect_array(actual, what: str = "the result") -> np.ndarray:
     """Fail unless ``actual`` is a real numeric array (not an object array)."""
     if not isinstance(actual, np.ndarray):
-        raise CheckFailed(f"{what} should be a numpy array, got {type(actual).__name__}")
+        raise CheckFailed(f"{what} should be a numpy array")
     if actual.dtype.kind not in "biuf":
-        raise CheckFailed(f"{what} should hold real numbers, got dtype {actual.dtype}")
+        raise CheckFailed(f"{what} should hold real numbers (an integer or float dtype)")
     return actual
 
 
 def expect_shape(actual, shape: tuple, what: str = "the result") -> np.ndarray:
-    """Fail with both shapes named unless ``actual`` is an array of ``shape``."""
+    """Fail, naming the expected shape and the wrong axes, unless ``actual`` is an array of ``shape``."""
     actual = expect_array(actual, what)
     if actual.shape != tuple(shape):
-        raise CheckFailed(f"{what} has shape {actual.shape}, expected {tuple(shape)}")
+        raise CheckFailed(f"{what} {shape_mismatch(actual.shape, shape)}")
     return actual
 
 
@@ -82,22 +104,19 @@ def expect_close(actual, expected: np.ndarray, *, rtol: float = 1e-6, atol: floa
                  what: str = "the result") -> None:
     """Fail unless ``actual`` matches ``expected`` elementwise within the tolerances.
 
-    The message reports the shape, how many entries differ and the largest
-    error, never the hidden values themselves.
+    The message says in coarse words how many entries differ, never the hidden
+    values, the student's values or the exact count.
     """
     actual = expect_shape(actual, expected.shape, what)
     if not np.all(np.isfinite(actual)):
         raise CheckFailed(f"{what} contains NaN or infinite values")
     wrong = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
     if wrong.any():
-        error = float(np.max(np.abs(actual.astype(np.float64) - expected)))
-        raise CheckFailed(
-            f"{what} differs from the expected values at {int(wrong.sum())} of {wrong.size} "
-            f"positions (largest absolute error {error:.3g}; tolerance rtol={rtol:g}, atol={atol:g})"
-        )
+        raise CheckFailed(f"{what} differs from the expected values at {how_many(int(wrong.sum()), wrong.size)} "
+                          f"of {wrong.size} positions (tolerance rtol={rtol:g}, atol={atol:g})")
 
 
 def expect_equal(actual, expected, what: str = "the result") -> None:
-    """Fail unless ``actual == expected`` for plain numbers, naming both."""
+    """Fail unless ``actual == expected`` for plain numbers, naming the expected one."""
     if actual != expected:
-        raise CheckFailed(f"{what} is {actual!r}, expected {expected!r}")
+        raise CheckFailed(f"{what} is wrong: expected {expected!r}")

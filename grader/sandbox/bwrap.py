@@ -122,8 +122,9 @@ def identity(host_uid: int | None) -> tuple[list[str], list[str]]:
 
     A grader that is not root gets a user namespace mapping uid 1000 to its own uid, with
     new user namespaces disabled inside. A root grader gets no user namespace (one would
-    map the sandbox to root): bwrap keeps only CAP_SETUID and CAP_SETGID, and ``setpriv``
-    becomes the unprivileged ``host_uid`` before the runner starts, which drops the rest.
+    map the sandbox to root): bwrap keeps only CAP_SETUID, CAP_SETGID and CAP_SETPCAP, and
+    ``setpriv`` empties the capability bounding set and becomes the unprivileged ``host_uid``
+    before the runner starts, which drops the rest.
     """
     if host_uid is None:
         return ["--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
@@ -131,8 +132,9 @@ def identity(host_uid: int | None) -> tuple[list[str], list[str]]:
     setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
     if setpriv is None:
         raise SandboxUnavailable("setpriv (util-linux) is missing: it drops root inside the sandbox")
-    return (["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"],
-            [setpriv, f"--reuid={host_uid}", f"--regid={host_uid}", "--clear-groups", "--inh-caps=-all", "--"])
+    return (["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"],
+            [setpriv, f"--reuid={host_uid}", f"--regid={host_uid}", "--clear-groups", "--inh-caps=-all",
+             "--bounding-set=-all", "--"])
 
 
 def command(job: SandboxPaths, program: str, forbidden: list[str], env: dict[str, str], *, gpu: bool = False,

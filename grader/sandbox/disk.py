@@ -2,8 +2,10 @@
 
 Each file is already limited by RLIMIT_FSIZE; this bounds their total, counting the
 blocks of every entry (folders and links too, not only file bytes) and the number of
-entries (inodes). A thread sums the folder every 100 ms and kills the process group
-when it is over either cap.
+entries (inodes). A thread measures the folder every 100 ms and kills the process group
+when it is over either cap, or when it cannot be measured: folders nested deeper than
+:data:`MAX_DEPTH`, or one the grader may not read. The walk goes through directory
+descriptors, so no path length hides anything from it.
 """
 
 from __future__ import annotations
@@ -13,29 +15,47 @@ import signal
 import threading
 from pathlib import Path
 
+MAX_DEPTH = 64
+
+
+class Unmeasurable(Exception):
+    """Part of the folder is out of the watch's reach; the message says why."""
+
 
 def folder_usage(folder: Path, max_entries: int | None = None) -> tuple[int, int]:
     """(bytes of disk blocks, number of entries) under ``folder``; links are not followed.
 
-    Counting stops early once more than ``max_entries`` entries were seen.
+    Counting stops early once more than ``max_entries`` entries were seen. Raises
+    :class:`Unmeasurable` for folders deeper than :data:`MAX_DEPTH` or any that cannot be read
+    (an entry that disappears while it is counted is simply not counted).
     """
+    top = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    stack = [(top, os.scandir(top))]
     total, count = 0, 0
-    stack = [str(folder)]
-    while stack:
-        try:
-            entries = list(os.scandir(stack.pop()))
-        except OSError:
-            continue
-        for entry in entries:
+    try:
+        while stack and (max_entries is None or count <= max_entries):
+            descriptor, entries = stack[-1]
+            entry = next(entries, None)
+            if entry is None:
+                entries.close()
+                os.close(stack.pop()[0])
+                continue
             count += 1
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
                 total += entry.stat(follow_symlinks=False).st_blocks * 512
-            except OSError:
+                if entry.is_dir(follow_symlinks=False):
+                    if len(stack) >= MAX_DEPTH:
+                        raise Unmeasurable(f"folders nested more than {MAX_DEPTH} deep")
+                    inner = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=descriptor)
+                    stack.append((inner, os.scandir(inner)))
+            except FileNotFoundError:
                 continue
-        if max_entries is not None and count > max_entries:
-            break
+            except OSError as error:
+                raise Unmeasurable(f"a folder the grader cannot read ({error.strerror})") from None
+    finally:
+        for descriptor, entries in stack:
+            entries.close()
+            os.close(descriptor)
     return total, count
 
 
@@ -46,19 +66,29 @@ class DiskWatch:
         self.folder, self.limit_bytes, self.pgid = folder, limit_bytes, pgid
         self.max_entries = max_entries
         self.exceeded = False
+        self.reason = ""
         self._stop = threading.Event()
         threading.Thread(target=self._poll, daemon=True).start()
 
     def _poll(self) -> None:
         while not self._stop.wait(0.1):
-            used, entries = folder_usage(self.folder, self.max_entries)
-            if used > self.limit_bytes or entries > self.max_entries:
-                self.exceeded = True
-                try:
-                    os.killpg(self.pgid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            try:
+                used, entries = folder_usage(self.folder, self.max_entries)
+            except Unmeasurable as why:
+                self._kill(f"hid part of its scratch folder from the disk cap: {why}")
                 return
+            except OSError:
+                continue  # the scratch itself is being replaced or removed
+            if used > self.limit_bytes or entries > self.max_entries:
+                self._kill(f"wrote more than {self.limit_bytes >> 20} MiB or {self.max_entries} files and folders")
+                return
+
+    def _kill(self, reason: str) -> None:
+        self.exceeded, self.reason = True, reason
+        try:
+            os.killpg(self.pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def stop(self) -> None:
         self._stop.set()

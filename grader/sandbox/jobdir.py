@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import tempfile
 from pathlib import Path
 
@@ -111,13 +110,51 @@ class JobDir:
 
 
 def remove_tree(path: Path) -> None:
-    """Delete ``path`` even where student code took the permissions off its own folders."""
-    for folder, names, _ in os.walk(path):  # top-down: each folder is made listable before it is entered
-        for name in names:
-            child = os.path.join(folder, name)
-            try:
-                if stat.S_ISDIR(os.lstat(child).st_mode):
-                    os.chmod(child, 0o700)
-            except OSError:
-                continue
-    shutil.rmtree(path, ignore_errors=True)
+    """Delete ``path`` and everything in it, at any depth and path length; never raises.
+
+    Student code may leave folders thousands of levels deep, paths longer than PATH_MAX and
+    folders without permissions. The walk holds one descriptor at a time (it climbs back with
+    ``..``: nothing runs in the folder any more), makes each folder writable before it enters,
+    never follows a link, and gives up quietly on an error rather than fail the job.
+    """
+    try:
+        folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    names: list[str] = []
+    try:
+        while True:
+            child = _remove_files(folder)
+            if child is not None:
+                os.chmod(child, 0o700, dir_fd=folder)
+                inner = os.open(child, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
+                os.close(folder)
+                folder = inner
+                names.append(child)
+            elif names:
+                parent = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder)
+                os.close(folder)
+                folder = parent
+                os.rmdir(names.pop(), dir_fd=folder)
+            else:
+                break
+    except OSError:
+        return
+    finally:
+        os.close(folder)
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def _remove_files(folder: int) -> str | None:
+    """Unlink everything but folders in the folder ``folder``; the name of one subfolder, if it has any."""
+    found = None
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                found = found or entry.name
+            else:
+                os.unlink(entry.name, dir_fd=folder)
+    return found

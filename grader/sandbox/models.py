@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import threading
 import zipfile
 from pathlib import Path
 
@@ -113,7 +114,9 @@ def read_config(data: bytes) -> dict:
             if info.file_size > MAX_CONFIG_BYTES:
                 raise StudentCodeError("the saved model's config is too large")
             config = json.loads(archive.read(info))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, RecursionError, EOFError, RuntimeError):
+    except StudentCodeError:
+        raise
+    except Exception:  # bad zip, bad deflate stream, bad JSON, anything: the bytes are the student's
         raise StudentCodeError(MALFORMED) from None
     if not isinstance(config, dict):
         raise StudentCodeError(MALFORMED)
@@ -131,6 +134,20 @@ class ModelGate:
         self._confined = confined
         self._workdir = workdir
         self._evaluator = None
+        self._starting: threading.Thread | None = None
+
+    def prestart(self) -> None:
+        """Start the evaluator in the background: importing Keras takes seconds, the student's program overlaps it."""
+        if self._evaluator is None and self._starting is None:
+            self._evaluator = self._new_evaluator()
+            self._starting = threading.Thread(target=self._start_quietly, name="evaluator-start", daemon=True)
+            self._starting.start()
+
+    def _start_quietly(self) -> None:
+        try:
+            self._evaluator.start()
+        except StudentFailure:
+            pass  # the first call reports how the evaluator failed
 
     def put_trusted(self, model, name: str) -> Path:
         """Save the checker's own ``model`` into the job's inbox as ``name``."""
@@ -174,16 +191,25 @@ class ModelGate:
                                    "accepts")
 
     def _evaluator_process(self):
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._evaluator is None:
-            from grader.sandbox.process import StudentProcess
-
-            cells = [{"id": "evaluator", "kind": "locked", "source": EVALUATOR}]
-            self._evaluator = StudentProcess(cells, [], EVALUATOR_LIMITS, confined=self._confined,
-                                             workdir=self._workdir, allowed_layers=self.allowed_layers)
+            self._evaluator = self._new_evaluator()
         return self._evaluator
+
+    def _new_evaluator(self):
+        from grader.sandbox.process import StudentProcess
+
+        cells = [{"id": "evaluator", "kind": "locked", "source": EVALUATOR}]
+        return StudentProcess(cells, [], EVALUATOR_LIMITS, confined=self._confined, workdir=self._workdir,
+                              allowed_layers=self.allowed_layers)
 
     def close(self) -> None:
         """Stop the evaluator, if one was started."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._evaluator is not None:
             self._evaluator.close()
             self._evaluator = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import io
 import json
+import math
 import os
 import re
 import secrets
@@ -159,6 +160,7 @@ class StudentProcess:
         self.memory_cap_kind = self._cap.kind
         program = {"cells": self._program_cells, "test_cell_timeout": self.limits.test_cell_timeout_s,
                    "rlimits": _rlimits(self.limits, count_processes=not self._cap.caps_processes)}
+        started = time.perf_counter()
         self._spawn(self.job.put(f"program-{self._starts}.json", json.dumps(program).encode()).name)
         try:
             ready = self._read_reply(self.limits.program_timeout_s, "running the notebook program")
@@ -168,7 +170,7 @@ class StudentProcess:
             raise
         if self._starts == 1:
             self.cells = cells
-        self.student_seconds += sum(c["seconds"] for c in cells)
+        self.student_seconds += min(sum(c["seconds"] for c in cells), time.perf_counter() - started)
 
     def _spawn(self, program: str) -> None:
         with seccomp.filter_file() if self.confined else open(os.devnull, "rb") as rules:
@@ -181,6 +183,10 @@ class StudentProcess:
         self._disk = DiskWatch(self.job.scratch, int(self.limits.max_disk_mb) << 20, self._proc.pid,
                                max_entries=int(self.limits.max_files))
         self._buffer = b""
+
+    def prestart_model_gate(self) -> None:
+        """Start the confined model evaluator now, alongside the student's program (for Keras assignments)."""
+        self._models.prestart()
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -233,10 +239,11 @@ class StudentProcess:
                    "args": [self._encode(a, f"{i}") for i, a in enumerate(args)],
                    "kwargs": {k: self._encode(v, k) for k, v in (kwargs or {}).items()}}
         self._saw_hidden_inputs = self._saw_hidden_inputs or bool(args or kwargs)
+        started = time.perf_counter()
         self._send(request)
         doing = f"calling {name}" if op == "call" else f"reading {name}"
         reply = self._checked(protocol.reply, self._read_reply(timeout, doing), len(args))
-        self.student_seconds += reply["seconds"]
+        self.student_seconds += min(reply["seconds"], time.perf_counter() - started)  # never more than it took
         if reply["ok"]:
             return self._decode(reply["result"], request["out"]), reply["mutated"]
         if reply["missing"]:
@@ -342,13 +349,24 @@ class StudentProcess:
         if over_memory:
             return StudentCrashed(f"killed while {doing}: memory limit of {self.limits.memory_mb} MiB exceeded")
         if over_disk:
-            return StudentCrashed(f"killed while {doing}: wrote more than {self.limits.max_disk_mb} MiB "
-                                  f"or {self.limits.max_files} files and folders")
+            return StudentCrashed(f"killed while {doing}: it {self._disk.reason}")
         if status == -signal.SIGKILL or status == 128 + signal.SIGKILL:
             return StudentCrashed(f"killed while {doing} (SIGKILL: the hard CPU time limit, or the code killed itself)")
         if status in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
             return StudentCrashed(f"CPU time limit of {self.limits.cpu_seconds} s exceeded while {doing}")
+        if self._saw_hidden_inputs:  # its exit status is a number it chose: a channel, so not shown
+            return StudentCrashed(f"the student process ended while {doing}")
         return StudentCrashed(f"the student process ended (exit status {status}) while {doing}")
+
+
+def _declared_size_fits(data: bytes) -> None:
+    """Raise ValueError unless the .npy header in ``data`` declares no more bytes than the file holds."""
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream, max_header_size=10000)
+    if dtype.hasobject or dtype.itemsize * math.prod(shape) > len(data) - stream.tell():
+        raise ValueError("the header declares more data than the file holds")
 
 
 def _plain_number(value) -> bool:
@@ -356,10 +374,15 @@ def _plain_number(value) -> bool:
 
 
 def _load_array(data: bytes) -> np.ndarray:
-    """An array from the bytes of a result file the student wrote: no pickles, numbers only."""
+    """An array from the bytes of a result file the student wrote: no pickles, numbers only.
+
+    The header's shape and dtype must fit in the bytes that follow it, so a few bytes that
+    declare a huge array cannot make the checker allocate it.
+    """
     try:
+        _declared_size_fits(data)
         array = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError):
+    except (ValueError, OSError, EOFError, MemoryError, TypeError, OverflowError):
         raise StudentCrashed("the student's result is not a valid .npy array") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
         raise StudentCrashed("the student's result is not an array of numbers")

@@ -272,9 +272,10 @@ def relay(checker_in, checker_out, sock, executor):
 def finish(executor):
     """End the courier the way the executor ended, so the checker can tell a crash, a kill or a CPU limit."""
     try:
-        if os.waitpid(executor, os.WNOHANG) == (0, 0):
+        ended, status = os.waitpid(executor, os.WNOHANG)
+        if ended == 0:  # still running: the checker is gone or the executor broke the protocol
             os.kill(executor, signal.SIGKILL)
-        _, status = os.waitpid(executor, 0)
+            _, status = os.waitpid(executor, 0)
     except ChildProcessError:
         os._exit(1)
     if os.WIFSIGNALED(status):

@@ -134,23 +134,26 @@ def test_shrunk_cases_point_at_the_mistake():
 
     same = message("symmetric_same", "conv2d_same_padding_values")
     assert same == ("fails for H=1, W=1, k=1x2, stride=1, padding='same': "
-                    "expected shape (1, 1, 1, 1), got (1, 1, 2, 1)"), same
+                    "the result has the wrong size along axis 2: expected shape (1, 1, 1, 1)"), same
     same_size = message("symmetric_same", "output_size_valid_and_same")
-    assert same_size == "fails for n=1, k=2, padding='same', stride=1: the result is 2, expected 1", same_size
+    assert same_size == "fails for n=1, k=2, padding='same', stride=1: the result is wrong: expected 1", same_size
     stride = message("stride_ignored", "conv2d_int_padding_values")
     assert stride == ("fails for H=1, W=1, k=1, stride=2, padding=1: "
-                      "expected shape (1, 2, 2, 1), got (1, 3, 3, 1)"), stride
+                      "the result has the wrong size along axis 1, 2: expected shape (1, 2, 2, 1)"), stride
     division = message("true_division", "output_size_int_padding")
-    assert division == ("fails for n=1, k=1, padding=0, stride=1: the result is the float 1.0; "
+    assert division == ("fails for n=1, k=1, padding=0, stride=1: the result is a float; "
                         "output_size must return an int (use // rather than /)"), division
     one_side = message("pad_one_side", "zero_pad_matches_reference")
-    assert one_side == "fails for x of shape (1, 1, 1, 1), p=1: expected shape (1, 3, 3, 1), got (1, 2, 2, 1)", one_side
+    assert one_side == ("fails for x of shape (1, 1, 1, 1), p=1: "
+                        "the result has the wrong size along axis 1, 2: expected shape (1, 3, 3, 1)"), one_side
     one_side = message("pad_one_side", "conv2d_int_padding_values")
-    assert one_side == "fails for H=1, W=1, k=1, stride=1, padding=1: expected shape (1, 3, 3, 1), got (1, 2, 2, 1)"
+    assert one_side == ("fails for H=1, W=1, k=1, stride=1, padding=1: "
+                        "the result has the wrong size along axis 1, 2: expected shape (1, 3, 3, 1)")
     channels = message("pad_channels", "zero_pad_matches_reference")
-    assert channels == "fails for x of shape (1, 1, 1, 1), p=1: expected shape (1, 3, 3, 1), got (3, 3, 3, 3)", channels
+    assert channels == ("fails for x of shape (1, 1, 1, 1), p=1: "
+                        "the result has the wrong size along axis 0, 3: expected shape (1, 3, 3, 1)"), channels
     off = message("off_by_one", "output_size_int_padding")
-    assert off == "fails for n=1, k=1, padding=0, stride=1: the result is 0, expected 1", off
+    assert off == "fails for n=1, k=1, padding=0, stride=1: the result is wrong: expected 1", off
 
 
 def test_plain_loop_solution_is_graded_quickly():
@@ -214,7 +217,7 @@ def test_numpy_integer_sizes_are_accepted_but_floats_are_not():
     outcomes = _patched("output_size", lambda output_size: lambda *args: np.int64(output_size(*args)))
     assert all(outcomes[c.name] is None for c in CHECKS if c.cell == "output_size_tests"), outcomes
     outcomes = _patched("output_size", lambda output_size: lambda *args: float(output_size(*args)))
-    assert all("is the float" in str(outcomes[c.name]) for c in CHECKS if c.cell == "output_size_tests"), outcomes
+    assert all("is a float" in str(outcomes[c.name]) for c in CHECKS if c.cell == "output_size_tests"), outcomes
 
 
 def test_a_student_exception_names_the_smallest_case():

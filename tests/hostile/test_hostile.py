@@ -107,7 +107,7 @@ def test_feedback_and_exports_cover_every_other_student(graded, tmp_path):
 def test_forged_messages_never_reach_the_result(graded):
     _, _, stored, _ = graded
     forged = stored["hostile-forge_ready"]
-    assert not all(t["passed"] for t in forged["visible_tests"]), "the forged start message was believed"
+    assert not any(t["passed"] for t in forged["visible_tests"]), "the forged start message was believed"
     assert {c["outcome"] for c in forged["checks"]} <= {"crashed", "error"}
 
 
@@ -121,3 +121,22 @@ def test_a_bad_timestamp_is_ignored_with_a_warning(graded):
     _, _, stored, _ = graded
     result = stored["file-bad-timestamp"]
     assert result["submitted_at"] is None and result["warnings"]
+
+
+def test_what_a_result_is_never_reaches_feedback(graded):
+    _, _, stored, _ = graded
+    messages = " ".join(c["message"] for c in stored["hostile-smuggle_result_shapes"]["checks"])
+    assert "424242" not in messages and "313131" not in messages and "int8" not in messages
+    assert "171" not in messages and "exit status" not in messages
+
+
+def test_trusted_parsing_never_errs_on_student_bytes(graded):
+    _, _, stored, _ = graded
+    assert {c["outcome"] for c in stored["hostile-huge_npy_header"]["checks"]} == {"crashed"}
+
+
+def test_nothing_hides_from_the_disk_cap(graded):
+    _, _, stored, _ = graded
+    for student in ("hostile-hide_beyond_path_max", "hostile-deep_folders"):
+        messages = " ".join(c["message"] for c in stored[student]["checks"])
+        assert "scratch" in messages or "MiB" in messages, student

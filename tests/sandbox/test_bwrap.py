@@ -15,7 +15,8 @@ def test_a_root_grader_drops_to_an_unprivileged_host_uid_without_a_user_namespac
     assert "--unshare-user" not in argv and "--uid" not in argv
     assert argv[argv.index("--cap-drop") + 1] == "ALL"
     kept = [argv[i + 1] for i, a in enumerate(argv) if a == "--cap-add"]
-    assert sorted(kept) == ["CAP_SETGID", "CAP_SETUID"]
+    assert sorted(kept) == ["CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID"]
+    assert "--bounding-set=-all" in argv
     setpriv = argv.index("--seccomp") + 2
     assert argv[setpriv].endswith("setpriv") and "--reuid=212345" in argv and "--clear-groups" in argv
 

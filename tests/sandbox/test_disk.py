@@ -4,7 +4,9 @@ import os
 import signal
 import subprocess
 
-from grader.sandbox.disk import DiskWatch, folder_usage
+import pytest
+
+from grader.sandbox.disk import MAX_DEPTH, DiskWatch, Unmeasurable, folder_usage
 
 
 def test_empty_folders_count_in_blocks_and_entries(tmp_path):
@@ -29,3 +31,23 @@ def test_too_many_entries_kill_the_process_group(tmp_path):
     finally:
         watch.stop()
         sleeper.kill()
+
+
+def test_nothing_hides_below_path_max_or_deep_folders(tmp_path):
+    folder = os.open(tmp_path, os.O_RDONLY)
+    for depth in range(20):  # 20 x 250 characters: far past PATH_MAX
+        os.mkdir(chr(97 + depth) * 250, dir_fd=folder)
+        inner = os.open(chr(97 + depth) * 250, os.O_RDONLY, dir_fd=folder)
+        os.close(folder)
+        folder = inner
+    for k in range(30):
+        os.close(os.open(f"f{k}", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=folder))
+    os.close(folder)
+    assert folder_usage(tmp_path)[1] == 50
+
+
+def test_folders_deeper_than_the_limit_cannot_be_measured(tmp_path):
+    deep = tmp_path.joinpath(*["d"] * (MAX_DEPTH + 1))
+    deep.mkdir(parents=True)
+    with pytest.raises(Unmeasurable, match="nested"):
+        folder_usage(tmp_path)

@@ -83,3 +83,18 @@ def test_close_removes_everything_even_folders_the_student_locked(job):
     root = job.root
     job.close()
     assert not root.exists()
+
+
+def test_close_removes_trees_deeper_than_recursion_and_longer_than_path_max(job):
+    folder = os.open(job.scratch, os.O_RDONLY)
+    for _ in range(1500):  # deeper than Python's recursion limit, and past PATH_MAX
+        os.mkdir("a" * 200, dir_fd=folder)
+        inner = os.open("a" * 200, os.O_RDONLY, dir_fd=folder)
+        os.close(folder)
+        folder = inner
+    os.close(os.open("file", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=folder))
+    os.symlink("/etc", "link", dir_fd=folder)
+    os.close(folder)
+    root = job.root
+    job.close()
+    assert not root.exists() and os.path.exists("/etc/passwd")

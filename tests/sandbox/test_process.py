@@ -281,3 +281,35 @@ def test_messages_student_code_forges_are_never_believed():
         with pytest.raises(StudentCrashed, match="out of turn|malformed"):
             process.start()
             process.call("f", (np.ones(1),), {}, timeout=10)
+
+
+HEADERS = r'''
+import os, sys
+import numpy as np
+
+_runner = sys.modules["__main__"]
+
+def huge_header(x):
+    header = ("{'descr': '<f8', 'fortran_order': False, 'shape': (10000000000000,), }".ljust(117) + "\n").encode()
+    data = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(64)
+    def encode(result, out_base):
+        with open(out_base + ".npy", "wb") as handle:
+            handle.write(data)
+        return {"npy": os.path.basename(out_base) + ".npy"}
+    _runner.encode = encode
+    return x
+
+def exit_with(x):
+    os._exit(int(abs(x[0]) * 1000) % 256)
+'''
+
+
+def test_a_header_declaring_a_huge_array_is_refused_without_allocating_it():
+    with started(HEADERS) as p, pytest.raises(StudentCrashed, match="not a valid .npy"):
+        p.call("huge_header", (np.ones(3),), {}, timeout=10)
+
+
+def test_an_exit_status_chosen_after_hidden_inputs_is_not_shown():
+    with started(HEADERS) as p, pytest.raises(StudentCrashed) as crash:
+        p.call("exit_with", (np.array([0.049]),), {}, timeout=10)
+    assert "49" not in str(crash.value) and "exit status" not in str(crash.value)
