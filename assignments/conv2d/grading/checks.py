@@ -34,7 +34,7 @@ def _expect_float(result, what):
     """Integer inputs must still give a float result."""
     result = expect_array(result, what)
     if result.dtype.kind != "f":
-        raise CheckFailed(f"{what} should be a float array (use float64), got dtype {result.dtype}")
+        raise CheckFailed(f"{what} should be a float array (use float64)")
     return result
 
 

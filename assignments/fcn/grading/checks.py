@@ -20,7 +20,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import reference
-from grader.checks import CheckFailed, check, expect_array, expect_property
+from grader.checks import CheckFailed, check, expect_array, expect_property, how_many, shape_mismatch
 from grader.checks.keras import compiled_loss
 from reference.data import holdout_digits, make_segmentation_set
 
@@ -53,15 +53,15 @@ def _iou(student, y_true, y_pred, num_classes, what):
         changed = ", ".join(IOU_ARGS[i] for i in student.last_mutated)
         raise CheckFailed(f"mean_iou modified its input {changed} in place; build new arrays instead")
     if isinstance(result, bool) or not isinstance(result, (int, float, np.ndarray)):
-        raise CheckFailed(f"mean_iou should return one number, got {type(result).__name__} for {what}")
+        raise CheckFailed(f"mean_iou should return one number for {what}")
     if isinstance(result, np.ndarray):
         result = expect_array(result, f"the result for {what}")
         if result.size != 1:
-            raise CheckFailed(f"mean_iou should return one number, got an array of shape {result.shape} for {what}")
+            raise CheckFailed(f"mean_iou should return one number, not an array of several, for {what}")
         result = result.reshape(())
     value = float(result)
     if not np.isfinite(value):
-        raise CheckFailed(f"mean_iou returned {value} for {what}")
+        raise CheckFailed(f"mean_iou returned NaN or an infinite value for {what}")
     return value
 
 
@@ -69,7 +69,7 @@ def _expect_iou(student, y_true, y_pred, num_classes, what):
     value = _iou(student, y_true, y_pred, num_classes, what)
     expected = reference.mean_iou(y_true, y_pred, num_classes)
     if not np.isclose(value, expected, rtol=1e-6, atol=1e-9):
-        raise CheckFailed(f"mean_iou returned {value:.6g} for {what}, expected {expected:.6g}")
+        raise CheckFailed(f"mean_iou gives a wrong value for {what}: expected {expected:.6g}")
 
 
 def _absent(y_true, y_pred, num_classes) -> list[int]:
@@ -176,13 +176,13 @@ def _expect_probabilities(out, what, atol=1e-4):
     if not np.all(np.isfinite(out)):
         raise CheckFailed(f"{what} contains NaN or infinite values")
     if out.min() < -atol:
-        raise CheckFailed(f"{what} has negative values (smallest {out.min():.3g}): expected softmax probabilities")
+        raise CheckFailed(f"{what} has negative values: expected softmax probabilities")
     sums = out.sum(axis=-1)
     wrong = np.abs(sums - 1) > atol
     if wrong.any():
         raise CheckFailed(
-            f"{what}: the class probabilities (last axis, {out.shape[-1]} values) do not sum to 1 at "
-            f"{int(wrong.sum())} of {wrong.size} pixels (sums between {sums.min():.3g} and {sums.max():.3g}); "
+            f"{what}: the class probabilities (the last axis) do not sum to 1 at "
+            f"{how_many(int(wrong.sum()), wrong.size)} of {wrong.size} pixels; "
             "apply the softmax over the last (class) axis")
 
 
@@ -200,10 +200,10 @@ def mean_iou_hand_examples(student, rng):
     y = _labels(rng, np.arange(4), (h, w))
     value = _iou(student, y, y.copy(), 4, f"a perfect prediction of a ({h}, {w}) label map")
     if not np.isclose(value, 1.0):
-        raise CheckFailed(f"mean_iou returned {value:.6g} for a perfect prediction, expected 1")
+        raise CheckFailed("mean_iou gives a wrong value for a perfect prediction: expected 1")
     value = _iou(student, y, (y + 1) % 4, 4, f"a ({h}, {w}) prediction that is wrong at every pixel")
     if not np.isclose(value, 0.0, atol=1e-9):
-        raise CheckFailed(f"mean_iou returned {value:.6g} for a prediction that is wrong at every pixel, expected 0")
+        raise CheckFailed("mean_iou gives a wrong value for a prediction that is wrong at every pixel: expected 0")
     y_true = _labels(rng, np.arange(3), (h * w,))
     y_pred = _noisy(rng, y_true, np.arange(3))
     for shape in [(h * w,), (h, w), (1, h, w)]:
@@ -274,9 +274,9 @@ def build_fcn_output_shape(student, rng):
         x = np.zeros((2, *size, 1), np.float32)
         out = _predict(model, x, f"build_fcn({num_classes})")
         if out.shape != (2, *size, num_classes):
-            raise CheckFailed(f"build_fcn({num_classes}) maps an input of shape {x.shape} to {out.shape}, "
-                              f"expected {(2, *size, num_classes)}: the decoder must restore H x W and the "
-                              "last axis must hold one value per class")
+            raise CheckFailed(f"build_fcn({num_classes})'s output for an input of shape {x.shape} "
+                              f"{shape_mismatch(out.shape, (2, *size, num_classes))}: the decoder must restore "
+                              "H x W and the last axis must hold one value per class")
 
 
 @check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
@@ -312,8 +312,8 @@ def trained_model_outputs_masks(student, rng):
     images, _ = _hidden_canvases(rng, n=8)
     out = _predict(model, images, "model")
     if out.shape != (*images.shape[:3], NUM_CLASSES):
-        raise CheckFailed(f"model maps canvases of shape {images.shape} to {out.shape}, "
-                          f"expected {(*images.shape[:3], NUM_CLASSES)}")
+        raise CheckFailed(f"model's output for canvases of shape {images.shape} "
+                          f"{shape_mismatch(out.shape, (*images.shape[:3], NUM_CLASSES))}")
     _expect_probabilities(out, f"the output of model for canvases of shape {images.shape}")
 
 
@@ -324,8 +324,8 @@ def trained_model_mean_iou(student, rng):
     images, masks = _hidden_canvases(rng)
     out = _predict(model, images, "model")
     if out.shape != (*masks.shape, NUM_CLASSES):
-        raise CheckFailed(f"model maps canvases of shape {images.shape} to {out.shape}, "
-                          f"expected {(*masks.shape, NUM_CLASSES)}")
+        raise CheckFailed(f"model's output for canvases of shape {images.shape} "
+                          f"{shape_mismatch(out.shape, (*masks.shape, NUM_CLASSES))}")
     predicted = out.argmax(axis=-1)
     value = reference.mean_iou(masks, predicted, NUM_CLASSES)
     if value < IOU_THRESHOLD:

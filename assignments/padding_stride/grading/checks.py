@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import reference
-from grader.checks import CheckFailed, check, expect_array, expect_close, expect_equal, expect_property
+from grader.checks import CheckFailed, check, expect_array, expect_close, expect_equal, expect_property, shape_mismatch
 
 # The lecture's padding slide: a 6x6 image padded to 8x8 and the 3x3 vertical edge filter.
 LECTURE_X = np.array([[3, 3, 4, 4, 7, 0],
@@ -53,11 +53,10 @@ def _call(student, name, *args, **kwargs):
 
 
 def _expect_shape(result, shape, what="the result"):
-    """Fail naming the expected and the actual shape (shapes only, never values)."""
+    """Fail naming the expected shape and the wrong axes (never the student's shape or values)."""
     result = expect_array(result, what)
     if result.shape != tuple(shape):
-        where = "" if what == "the result" else f"{what}: "
-        raise CheckFailed(f"{where}expected shape {tuple(shape)}, got {result.shape}")
+        raise CheckFailed(f"{what} {shape_mismatch(result.shape, shape)}")
     return result
 
 
@@ -70,7 +69,7 @@ def _expect_float(result, what):
     """Integer inputs must still give a float result."""
     result = expect_array(result, what)
     if result.dtype.kind != "f":
-        raise CheckFailed(f"{what} should be a float array (use float64), got dtype {result.dtype}")
+        raise CheckFailed(f"{what} should be a float array (use float64)")
     return result
 
 
@@ -79,9 +78,9 @@ def _expect_int(result, what):
     if isinstance(result, np.ndarray) and result.ndim == 0:
         result = result.item()
     if isinstance(result, bool) or not isinstance(result, (int, float)):
-        raise CheckFailed(f"{what} should be an int, got {type(result).__name__}")
+        raise CheckFailed(f"{what} should be an int")
     if isinstance(result, float):
-        raise CheckFailed(f"{what} is the float {result!r}; output_size must return an int (use // rather than /)")
+        raise CheckFailed(f"{what} is a float; output_size must return an int (use // rather than /)")
     return result
 
 
