@@ -140,12 +140,13 @@ class ModelGate:
         """Start the evaluator in the background: importing Keras takes seconds, the student's program overlaps it."""
         if self._evaluator is None and self._starting is None:
             self._evaluator = self._new_evaluator()
-            self._starting = threading.Thread(target=self._start_quietly, name="evaluator-start", daemon=True)
+            self._evaluator.launch()  # on this thread, which outlives it (see StudentProcess.launch)
+            self._starting = threading.Thread(target=self._wait_quietly, name="evaluator-start", daemon=True)
             self._starting.start()
 
-    def _start_quietly(self) -> None:
+    def _wait_quietly(self) -> None:
         try:
-            self._evaluator.start()
+            self._evaluator.wait_until_ready()
         except StudentFailure:
             pass  # the first call reports how the evaluator failed
 

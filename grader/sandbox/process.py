@@ -121,6 +121,7 @@ class StudentProcess:
         self._starts = 0
         self._start_failure: Exception | None = None
         self._program_cells: list[dict] = []
+        self._launched = 0.0
         self.cells: list[dict] = []
         self.student_seconds = 0.0
         self.memory_cap_kind = "none"
@@ -147,6 +148,16 @@ class StudentProcess:
 
     def start(self) -> None:
         """Run the notebook program; raises if it crashes or times out before it is ready."""
+        self.launch()
+        self.wait_until_ready()
+
+    def launch(self) -> None:
+        """Start the process; :meth:`wait_until_ready` then waits for its program.
+
+        Call it from a thread that outlives the process: bubblewrap's ``--die-with-parent``
+        follows the thread that started it, so a process launched from a short-lived thread
+        would be killed with it. Waiting may happen on any thread.
+        """
         if self._start_failure is not None:
             raise type(self._start_failure)(f"the notebook program could not run: {self._start_failure}")
         if self._starts > self.limits.restarts:
@@ -160,8 +171,11 @@ class StudentProcess:
         self.memory_cap_kind = self._cap.kind
         program = {"cells": self._program_cells, "test_cell_timeout": self.limits.test_cell_timeout_s,
                    "rlimits": _rlimits(self.limits, count_processes=not self._cap.caps_processes)}
-        started = time.perf_counter()
+        self._launched = time.perf_counter()
         self._spawn(self.job.put(f"program-{self._starts}.json", json.dumps(program).encode()).name)
+
+    def wait_until_ready(self) -> None:
+        """Wait for the launched program's start message and take its cells' outcomes."""
         try:
             ready = self._read_reply(self.limits.program_timeout_s, "running the notebook program")
             cells = self._checked(protocol.ready, ready, self._program_cells)
@@ -170,7 +184,7 @@ class StudentProcess:
             raise
         if self._starts == 1:
             self.cells = cells
-        self.student_seconds += min(sum(c["seconds"] for c in cells), time.perf_counter() - started)
+        self.student_seconds += min(sum(c["seconds"] for c in cells), time.perf_counter() - self._launched)
 
     def _spawn(self, program: str) -> None:
         with seccomp.filter_file() if self.confined else open(os.devnull, "rb") as rules:

@@ -56,6 +56,7 @@ def student():
                              SandboxLimits(memory_mb=3000, program_timeout_s=120),
                              allowed_layers=config.allowed_layers)
     with process:
+        process.prestart_model_gate()  # as grading does: the evaluator starts alongside the program
         process.start()
         yield process
 
@@ -102,3 +103,11 @@ def test_layers_outside_the_allow_list_are_refused():
     assert "LSTM" not in refusal(config, {"Dense"}, name_layers=False)
     config["config"]["layers"][0]["class_name"] = "Dense"
     assert refusal(config, {"Dense"}) is None
+
+
+def test_the_evaluator_started_alongside_the_program_measures_every_model(student):
+    """It was launched from the grading thread: a process launched from a short-lived thread dies with it."""
+    for _ in range(3):
+        model, _ = student.call("build", (), {}, timeout=60)
+        assert model.count_params() == 15
+    assert student._models._evaluator.alive()
