@@ -18,7 +18,7 @@ Messages name layers, shapes, accuracies and activations, never hidden images.
 
 import numpy as np
 
-from grader.checks import CheckFailed, check, expect_array, expect_close, expect_shape
+from grader.checks import CheckFailed, check, expect_array, expect_close, expect_shape, shape_mismatch
 from grader.checks.keras import compiled_loss
 from reference.data import holdout_digits, pad_to_32
 from reference.lenet import (
@@ -136,7 +136,7 @@ def lenet_input_and_layer_types(student, rng):
     model = _student_lenet(student)
     shape = _input_shape(model)
     if shape != INPUT_SHAPE:
-        raise CheckFailed(f"the model's input has shape {shape} per image, expected {INPUT_SHAPE}: "
+        raise CheckFailed(f"the model's input per image {shape_mismatch(shape, INPUT_SHAPE)}: "
                           "one grey-scale 32x32 digit (padded from 28x28)")
     kinds = [type(layer).__name__ for layer in _proper_layers(model)]
     if kinds != list(LAYER_TYPES):
@@ -160,10 +160,11 @@ def lenet_output_shapes_and_parameters(student, rng):
     expected = expected_output_shapes()
     for number, (layer, shape, wanted) in enumerate(zip(layers, shapes, expected), start=1):
         if shape != wanted:
-            raise CheckFailed(f"layer {number} ({type(layer).__name__}) outputs shape {shape} per image, "
-                              f"expected {wanted}")
+            raise CheckFailed(f"the output of layer {number} ({type(layer).__name__}) per image "
+                              f"{shape_mismatch(shape, wanted)}")
     if len(shapes) != len(expected):
-        raise CheckFailed(f"the model has {len(shapes)} layers, expected {len(expected)}")
+        raise CheckFailed(f"the model has {'fewer' if len(shapes) < len(expected) else 'more'} layers than the "
+                          f"lecture's {len(expected)}")
     if model.count_params() != N_PARAMETERS:
         raise CheckFailed(f"the model has {model.count_params():,} parameters, expected {N_PARAMETERS:,}")
 
@@ -203,8 +204,8 @@ def trained_model_accuracy(student, rng):
         raise CheckFailed(f"the variable model should hold the trained keras.Model, got {type(model).__name__}")
     shape = _input_shape(model)
     if shape != INPUT_SHAPE:
-        raise CheckFailed(f"the trained model takes inputs of shape {shape} per image; the digits are "
-                          f"{INPUT_SHAPE} after padding, so it cannot be evaluated on them")
+        raise CheckFailed(f"the trained model's input per image {shape_mismatch(shape, INPUT_SHAPE)} (the digits "
+                          "after padding), so it cannot be evaluated on them")
     x, y = holdout_digits()
     probabilities = expect_array(np.asarray(model.predict(pad_to_32(x), batch_size=250, verbose=0)),
                                  "the trained model's output")

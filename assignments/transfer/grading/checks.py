@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.checks import CheckFailed, check
+from grader.checks import CheckFailed, check, shape_mismatch
 from grader.checks.keras import compiled_loss
 from reference.transfer import binary_accuracy, target_holdout
 
@@ -169,6 +169,11 @@ def _hidden_set():
     return target_holdout()
 
 
+def _pretrained_name(name: str) -> str:
+    """`` 'conv1'`` for a layer name of the pretrained network, else "" (feedback never repeats a student's name)."""
+    return f" {name!r}" if name in {layer.name for layer in _trusted().layers} else ""
+
+
 def _hidden_accuracy(model, name):
     x, y = _hidden_set()
     try:
@@ -186,12 +191,12 @@ def head_is_one_sigmoid_unit_on_the_penultimate_layer(student, rng):
     model = _built_model(student)
     dropped, penultimate = _trusted().layers[-1].name, _trusted().layers[-2].name
     if tuple(model.output_shape) != (None, 1):
-        raise CheckFailed(f"the model outputs shape {model.output_shape}, expected (None, 1): "
+        raise CheckFailed(f"the model's output {shape_mismatch(tuple(model.output_shape), (None, 1))}: "
                           "one probability per image")
     head = model.get_layer(_output_layer_name(model))
     config = head.get_config()
     if type(head).__name__ != "Dense" or config.get("units") != 1:
-        raise CheckFailed(f"the output layer is {type(head).__name__} {head.name!r}; expected a new Dense(1) head")
+        raise CheckFailed(f"the output layer is a {type(head).__name__} layer; expected a new Dense(1) head")
     if config.get("activation") != "sigmoid":
         raise CheckFailed(f"the head's activation is {config.get('activation')!r}; expected 'sigmoid' "
                           "(the probability of an 8)")
@@ -221,7 +226,7 @@ def pretrained_layers_frozen_and_head_trainable(student, rng):
                               "layer (layer.trainable = False) before compiling")
     head = model.get_layer(_output_layer_name(model))
     if not head.trainable:
-        raise CheckFailed(f"the head {head.name!r} is frozen; it is the one layer that must stay trainable")
+        raise CheckFailed("the new head is frozen; it is the one layer that must stay trainable")
     if not model.trainable_weights:
         raise CheckFailed("the model has no trainable weights at all")
 
@@ -276,7 +281,8 @@ def fine_tuning_leaves_pretrained_weights_untouched(student, rng):
             unchanged = before is not None and len(before) == len(after) and all(
                 np.array_equal(a, b) for a, b in zip(before, after))
             if not unchanged:
-                raise CheckFailed(f"the frozen BatchNormalization layer {layer.name!r} changed during fine-tuning "
+                raise CheckFailed(f"the frozen BatchNormalization layer{_pretrained_name(layer.name)} changed during "
+                                  "fine-tuning "
                                   "(its moving mean/variance or scale/offset); a frozen layer must stay as built")
 
 
@@ -300,12 +306,13 @@ def scratch_model_is_fresh_and_trainable(student, rng):
     shapes = [tuple(w.shape) for w in scratch.get_weights()]
     expected = [tuple(w.shape) for w in model_ft.get_weights()]
     if shapes != expected:
-        raise CheckFailed(f"model_scratch's weights have shapes {shapes}; model_ft's are {expected}: "
+        raise CheckFailed("model_scratch's weights do not have the shapes of model_ft's: "
                           "use the same architecture (e.g. keras.models.clone_model(model_ft))")
     frozen = [layer.name for layer, effective in _flat_layers(scratch) if layer.get_weights() and not effective]
     if frozen:
-        raise CheckFailed(f"the layer(s) {', '.join(frozen)} of model_scratch are frozen; from scratch, every "
-                          "layer must be trainable (set trainable = True, then compile)")
+        named = ", ".join(repr(name) for name in frozen if _pretrained_name(name))
+        raise CheckFailed(f"layers of model_scratch are frozen{f' ({named})' if named else ''}; from scratch, "
+                          "every layer must be trainable (set trainable = True, then compile)")
     # Fresh random kernels are uncorrelated with the pretrained ones (|r| about 0.05 for conv1's 400
     # weights); a copy of the pretrained kernels stays at r > 0.99 after the 50 training steps.
     for layer in _kept_layers():
