@@ -14,7 +14,7 @@ import csv
 import re
 from pathlib import Path
 
-from grader import paths, results
+from grader import paths, results, staleness
 from grader.assignment import Assignment
 from grader.gradebook import course_db_url, scores
 
@@ -62,7 +62,8 @@ def rows(assignment: Assignment, course: Path, db_url: str | None = None) -> lis
         graded = scores(db_url or course_db_url(course), name)
     out = []
     for student in sorted(students):
-        result, score = students[student], graded.get(student)
+        result = students[student]
+        score = None if result.get("status") == "stale" else graded.get(student)  # never the old score
         row = {"student_id": student, "status": _text(result.get("status")),
                "score": score["score"] if score else "", "max_score": assignment.max_score,
                "reason": _text(result.get("reason"))}
@@ -181,7 +182,7 @@ def _results(course: Path, name: str) -> dict[str, dict]:
             result = {"status": "error", "reason": results.clean_text(f"unreadable {RESULT_FILE}: {error}")}
         if not isinstance(result, dict):
             result = {"status": "error", "reason": f"{RESULT_FILE} is not a result"}
-        found[results.clean_text(folder)] = result
+        found[results.clean_text(folder)] = staleness.current(course, folder, name, result)
     return found
 
 

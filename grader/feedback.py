@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from grader import paths, results
+from grader import paths, results, staleness
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
@@ -66,6 +66,7 @@ def _write_page(course: Path, student: str, assignment: str, path: Path) -> Path
         raise ValueError(f"{results.RESULT_FILE} is unreadable or malformed")
     if result["status"] == "error":
         return None
+    result = staleness.current(course, student, assignment, result)
     out = paths.feedback_dir(course, student, assignment) / f"{assignment}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(result), encoding="utf-8")

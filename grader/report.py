@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from grader import results
+from grader import results, staleness
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
@@ -92,6 +92,7 @@ class ClassReport:
         return {
             "n": len(self.results), "graded": len(self.by_status("graded")),
             "ungradable": len(self.by_status("ungradable")), "error": len(self.by_status("error")),
+            "stale": len(self.by_status("stale")),
             "missing": len(self.missing), "scored": len(scores), "max_score": top,
             "mean": statistics.fmean(scores) if scores else None,
             "median": statistics.median(scores) if scores else None,
@@ -115,7 +116,7 @@ def load(course: Path, assignment: str) -> ClassReport:
         if doc is None:
             doc = results.new_result(results.clean_text(folder), assignment, "error",
                                      f"unreadable result file {path.name} (not a valid result document)")
-        found.append(doc)
+        found.append(staleness.current(course, folder, assignment, doc))
         have.add(folder)
     submitted = course / "submitted"
     missing = sorted(results.clean_text(p.parent.name) for p in submitted.glob(f"*/{assignment}") if p.is_dir()
@@ -205,7 +206,8 @@ def render(report: ClassReport) -> str:
     ranked = sorted(report.checks, key=lambda c: (-c.failure_rate, c.name))
     return _ENV.get_template("report.html").render(
         r=report, s=report.summary(), plots=plots(report), checks=ranked,
-        ungradable=report.by_status("ungradable"), errors=report.by_status("error"), generated_at=results.now())
+        ungradable=report.by_status("ungradable"), errors=report.by_status("error"), stale=report.by_status("stale"),
+        generated_at=results.now())
 
 
 def write_report(course: Path, assignment: str, html_path: Path) -> ClassReport:
