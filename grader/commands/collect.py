@@ -1,19 +1,26 @@
 """Import an LMS bulk download (Canvas or Moodle zip) into COURSE/submitted/STUDENT/NAME/NAME.ipynb.
 
-Canvas file names ({login}[_late]_{userid}_{submissionid}_{file}, "-N" before
-the extension on a resubmission): the student id is the Canvas login. Moodle
-({Full Name}_{participantid}_assignsubmission_file_/{file}, or flattened): the
-student id is the Moodle participant id. --roster maps them to your own ids:
-Canvas' gradebook export (the Canvas user id becomes the SIS Login ID) or a CSV
-with the columns lms_id,student_id.
+Canvas file names ({sortablename}[_late]_{userid}_{submissionid}_{file}, "-N"
+before the extension on a resubmission, any letter in the name): the student id
+is the Canvas user id. Moodle ({Full Name}_{participantid}_assignsubmission_file_/{file},
+or flattened): the student id is the Moodle participant id. A name is never an
+identity: two students with one name are two students. --id-format
+sortable-name_userid prefixes the name (nagybence_20002). --roster maps the ids
+to your own: Canvas' gradebook export (the Canvas user id becomes the SIS Login
+ID) or a CSV with the columns lms_id,student_id (lms_id: the user or participant
+id, or else the name); a roster that gives two LMS users one student id is refused
+with both files named.
 
 Each student's latest notebook (by the time in the zip, then Canvas' -N) is
 imported, with that time in timestamp.txt beside it (nbgrader's format, UTC).
-Older notebooks, non-notebook files and late submissions are listed; files
-matching no naming scheme are listed and copied to COURSE/submitted/.unmatched/.
-Unsafe entries (paths with "..", links, files over 100 MiB, zips over 2 GiB
-unpacked) are never written where they point. Exit status: 0 when at least one
-notebook was collected, 1 when none, 2 when the zip was refused.
+A notebook already collected is replaced only by a newer one: older ones are
+listed and not written, and the same zip collected twice changes nothing and
+says so. Older notebooks of the zip, non-notebook files and late submissions are
+listed; files matching no naming scheme are listed and copied once to
+COURSE/submitted/.unmatched/. Unsafe entries (paths with "..", links, files over
+100 MiB, zips over 2 GiB unpacked) are never written where they point. Exit
+status: 0 when the zip held a student's notebook (collected, or already
+collected), 1 when none, 2 when the zip or the roster was refused.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfoNotFoundError
 
-from grader.collect import CollectError, collect, summary_lines
+from grader.collect import ID_FORMATS, CollectError, collect, summary_lines
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,16 +39,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=Path("."), help="the course directory (default: .)")
     parser.add_argument("--roster", type=Path, default=None, metavar="CSV",
                         help="map LMS ids to student ids: Canvas' gradebook export, or columns lms_id,student_id")
+    parser.add_argument("--id-format", choices=ID_FORMATS, default="userid",
+                        help="the student id of a user the roster lacks (default: userid)")
     parser.add_argument("--timezone", default="UTC", metavar="TZ",
                         help="the time zone of the times stored in the zip (IANA name, default: UTC)")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        report = collect(args.zip, args.name, args.course, roster=args.roster, timezone=args.timezone)
+        report = collect(args.zip, args.name, args.course, roster=args.roster, timezone=args.timezone,
+                         id_format=args.id_format)
     except (CollectError, ValueError, ZoneInfoNotFoundError) as error:
         print(f"grader collect: {error}", file=sys.stderr)
         return 2
     for line in summary_lines(report, args.name, args.course):
         print(line)
-    return 0 if report.collected else 1
+    return 0 if report.collected or report.unchanged or report.older else 1
