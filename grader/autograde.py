@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 from tqdm import tqdm
 
-from grader import gradebook, paths, results
+from grader import gradebook, paths, regrade, results
 from grader.assignment import Assignment
 from grader.grade import GradingJob, grade
 from grader.notebook.submission import sha256
@@ -41,6 +41,8 @@ class BatchSummary:
     skipped: int = 0
     rows: list[tuple[str, str, float, float, str]] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
+    to_grade: int = 0
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -104,22 +106,42 @@ def _error_result(job: GradingJob, assignment: Assignment, reason: str) -> dict:
 
 
 def autograde(course: Path, assignment: Assignment, *, client_factory: Callable, force: bool = False,
-              confined: bool = True, db_url: str | None = None, progress: bool = True) -> BatchSummary:
-    """Grade every submission of ``assignment`` in ``course``; see the module docstring."""
+              confined: bool = True, db_url: str | None = None, progress: bool = True,
+              students: list[str] | None = None) -> BatchSummary:
+    """Grade every submission of ``assignment`` in ``course`` (only ``students``, when given); see the module docstring.
+
+    Ctrl-C stops the batch between results: the summary says ``interrupted`` and what was graded.
+    """
     course = course.resolve()
     db_url = db_url or gradebook.course_db_url(course)
     summary = BatchSummary()
     found = dict(find_jobs(course, assignment, confined=confined))
-    jobs = list(found)
-    todo = {job: found[job] for job in jobs if force or not _is_current(course, job)}
-    summary.skipped = len(jobs) - len(todo)
+    jobs = _chosen(list(found), students)
+    if force:
+        regrade.promise(course, assignment.name, {job.student for job in jobs})
+    promised = regrade.pending(course, assignment.name)
+    todo = {job: found[job] for job in jobs if job.student in promised or not _is_current(course, job)}
+    summary.skipped, summary.to_grade = len(jobs) - len(todo), len(todo)
     if summary.skipped:
         print(f"resuming: {summary.skipped} of {len(jobs)} already graded", file=sys.stderr)
     with gradebook.GradebookWriter(db_url, assignment) as book:
         _sync_gradebook(course, book, [j for j in jobs if j not in todo])
         if todo:
-            _run(course, assignment, book, todo, client_factory, summary, progress)
+            try:
+                _run(course, assignment, book, todo, client_factory, summary, progress)
+            except KeyboardInterrupt:
+                summary.interrupted = True
     return summary
+
+
+def _chosen(jobs: list[GradingJob], students: list[str] | None) -> list[GradingJob]:
+    """The jobs of ``students`` (all when None); a student without a submission folder is an error."""
+    if students is None:
+        return jobs
+    unknown = sorted(set(students) - {job.student for job in jobs})
+    if unknown:
+        raise ValueError(f"no submission folder in submitted/ for: {', '.join(unknown)}")
+    return [job for job in jobs if job.student in students]
 
 
 def _run(course, assignment, book, todo, client_factory, summary, progress) -> None:
@@ -166,6 +188,7 @@ def _finish(course, assignment, book, job, future, summary: BatchSummary, warnin
     student = result["student"]  # cleaned: printable and storable whatever the folder is called
     summary.warnings += [f"{student}: {warning}" for warning in warnings]
     store(course, result, job)
+    regrade.fulfilled(course, assignment.name, job.student)
     if result["status"] == "error":
         summary.errors.append(f"{student}: {result['reason']}")
     elif not _recorded(book, result, summary):

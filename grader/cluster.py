@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import threading
 from collections.abc import Callable
 
 #: Seconds to wait for ``--scheduler`` before giving up with a one-line error.
@@ -23,6 +25,23 @@ CONNECT_TIMEOUT_S = 10.0
 #: grading job that blows up the trusted side costs that job (re-run once, then an error), never the
 #: machine. Student processes are not counted here: each has its own cap in its own cgroup.
 CHECKER_MEMORY = "4GiB"
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Start worker processes with SIGINT ignored (they inherit it), so Ctrl-C reaches only the orchestrator.
+
+    The orchestrator then stops the batch between results with one line; the workers, which
+    would otherwise each print a KeyboardInterrupt traceback, are closed with the cluster.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class SchedulerUnreachable(SystemExit):
@@ -55,8 +74,10 @@ def client_factory(workers: int | None = None, scheduler: str | None = None,
                 yield client
             return
         count = workers or os.cpu_count() or 1
-        with LocalCluster(n_workers=count, threads_per_worker=1, processes=True, memory_limit=CHECKER_MEMORY,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        with _workers_ignore_ctrl_c():
+            cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True, memory_limit=CHECKER_MEMORY,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+        with cluster, Client(cluster) as client:
             yield client
 
     return connect

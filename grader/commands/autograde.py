@@ -23,7 +23,11 @@ def add_arguments(parser) -> None:
     add_course_argument(parser)
     parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
     parser.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, tcp://HOST:8786")
-    parser.add_argument("--force", action="store_true", help="regrade notebooks that already have a result")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade notebooks that already have a result (an interrupted forced run is finished "
+                             "by the next run, with or without --force)")
+    parser.add_argument("--student", action="append", default=None, metavar="ID",
+                        help="grade only this student (repeatable); with --force, regrade exactly them")
     parser.add_argument("--db", default=None, help="gradebook database URL (default: sqlite COURSE/gradebook.db)")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run student code unconfined (only where bubblewrap cannot work; "
@@ -34,8 +38,17 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     assignment = Assignment.find(args.name)
     confined = require_sandbox(args.unsafe_no_sandbox, Path(args.course))
-    summary = autograde(Path(args.course), assignment, force=args.force, confined=confined, db_url=args.db,
-                        client_factory=client_factory(args.workers, args.scheduler), progress=not args.quiet)
+    try:
+        summary = autograde(Path(args.course), assignment, force=args.force, confined=confined, db_url=args.db,
+                            client_factory=client_factory(args.workers, args.scheduler), progress=not args.quiet,
+                            students=args.student)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if summary.interrupted:
+        done = summary.graded + summary.ungradable + len(summary.errors)
+        print(f"interrupted: {done} of {summary.to_grade} graded; run the same command to finish", file=sys.stderr)
+        return 130
     if not args.quiet:
         print_table(sorted(summary.rows))
     print(f"{assignment.name}: {summary.graded} graded, {summary.ungradable} ungradable, "
