@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from grader import paths, results, staleness
+from grader import gradebook, paths, results, staleness
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
@@ -30,6 +30,8 @@ def student_view(result: dict) -> dict:
     view["cells"] = {key: _numbers(cell, ("score", "max_score")) for key, cell in _dict(result.get("cells")).items()}
     view["checks"] = [{**_texts(check, CHECK_TEXT), **_numbers(check, ("points", "score"))}
                       for check in _list(result.get("checks"))]
+    view["manual"] = [str(cell) for cell in _list(result.get("manual"))]
+    view["comments"] = {str(cell): str(text) for cell, text in _dict(result.get("comments")).items()}
     view["visible_tests"] = [{**_texts(test, ("cell", "error")), "passed": _dict(test).get("passed") is True}
                              for test in _list(result.get("visible_tests"))]
     return view
@@ -40,17 +42,21 @@ def render(result: dict) -> str:
     return _ENV.get_template("feedback.html").render(r=student_view(result))
 
 
-def write_feedback(course: Path, assignment: str) -> tuple[list[Path], list[str]]:
+def write_feedback(course: Path, assignment: str, db_url: str | None = None) -> tuple[list[Path], list[str]]:
     """Write ``feedback/STUDENT/NAME/NAME.html`` for every stored result; returns (pages, problems).
 
-    A result that cannot be read or rendered is skipped and named in the problems;
-    the other students' pages are still written. Harness errors get no page.
+    Scores are the gradebook's when it has the student (``db_url``, default the course's
+    gradebook.db), so a TA's manual grades and comments reach the page and every number on
+    it matches ``grader export`` and ``nbgrader export``. A result that cannot be read or
+    rendered is skipped and named in the problems; the other students' pages are still
+    written. Harness errors get no page.
     """
+    final = gradebook.course_scores(course, assignment, db_url)
     written, problems = [], []
     for path in sorted((course / "autograded").glob(f"*/{assignment}/{results.RESULT_FILE}")):
         student = path.parent.parent.name  # the folder is the identity, never the result's own student field
         try:
-            page = _write_page(course, student, assignment, path)
+            page = _write_page(course, student, assignment, path, final.get(student))
         except Exception as error:  # one bad result never stops the other students' pages
             problems.append(results.clean_text(f"{student}: {type(error).__name__}: {error}")[:PROBLEM_CHARS])
             continue
@@ -59,14 +65,14 @@ def write_feedback(course: Path, assignment: str) -> tuple[list[Path], list[str]
     return written, problems
 
 
-def _write_page(course: Path, student: str, assignment: str, path: Path) -> Path | None:
+def _write_page(course: Path, student: str, assignment: str, path: Path, final: dict | None) -> Path | None:
     """Render and write one student's page; None for a harness error (no page)."""
     result = results.read(path)
     if result is None:
         raise ValueError(f"{results.RESULT_FILE} is unreadable or malformed")
     if result["status"] == "error":
         return None
-    result = staleness.current(course, student, assignment, result)
+    result = gradebook.with_final_scores(staleness.current(course, student, assignment, result), final)
     out = paths.feedback_dir(course, student, assignment) / f"{assignment}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(result), encoding="utf-8")

@@ -221,11 +221,13 @@ def _submission_time(result: dict) -> datetime.datetime | None:
 
 
 def scores(db_url: str, assignment_name: str) -> dict[str, dict]:
-    """Per student with a submission: ``{"cells": {grade_id: score}, "score": total, "max_score": ...}``.
+    """Per student with a submission: ``{"cells": {grade_id: score}, "score": total, "max_score": ...,
+    "manual": [grade_id, ...], "comments": {cell: text}}``.
 
     A cell's score is nbgrader's ``Grade.score`` (the manual score if set, else the
     auto score, plus extra credit); the total is what ``nbgrader export`` reports
-    (the submission's score less any late penalty, never below 0).
+    (the submission's score less any late penalty, never below 0). ``manual`` lists the
+    cells a TA graded by hand, ``comments`` the TA's comments entered in formgrader.
     """
     with open_gradebook(db_url) as gb:
         try:
@@ -236,6 +238,27 @@ def scores(db_url: str, assignment_name: str) -> dict[str, dict]:
         for submission in assignment.submissions:
             cells = {grade.name: float(grade.score) for notebook in submission.notebooks for grade in notebook.grades}
             total = max(0.0, float(submission.score) - float(submission.late_submission_penalty or 0.0))
-            out[submission.student.id] = {"cells": cells, "score": total,
-                                          "max_score": float(assignment.max_score)}
+            grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
+            comments = {comment.name: comment.comment for notebook in submission.notebooks
+                        for comment in notebook.comments if comment.comment}
+            out[submission.student.id] = {"cells": cells, "score": total, "max_score": float(assignment.max_score),
+                                          "manual": sorted(g.name for g in grades if g.manual_score is not None),
+                                          "comments": comments}
         return out
+
+
+def course_scores(course: Path, assignment_name: str, db_url: str | None = None) -> dict[str, dict]:
+    """:func:`scores` of the course's gradebook (``db_url``, default COURSE/gradebook.db); {} when there is none."""
+    if db_url is None and not (Path(course) / "gradebook.db").is_file():
+        return {}
+    return scores(db_url or course_db_url(Path(course)), assignment_name)
+
+
+def with_final_scores(result: dict, final: dict | None) -> dict:
+    """``result`` with the gradebook's scores (manual grades included) and the TA's comments, when it has them."""
+    if final is None or result.get("status") != "graded":
+        return result
+    cells = {cell: {**value, "score": final["cells"].get(cell, value.get("score", 0.0))}
+             for cell, value in result.get("cells", {}).items() if isinstance(value, dict)}
+    return {**result, "score": final["score"], "cells": cells, "manual": final["manual"],
+            "comments": final["comments"]}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from grader import results, staleness
+from grader import gradebook, results, staleness
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
@@ -102,13 +102,14 @@ class ClassReport:
         }
 
 
-def load(course: Path, assignment: str) -> ClassReport:
+def load(course: Path, assignment: str, db_url: str | None = None) -> ClassReport:
     """The results of ``assignment`` in ``course``; unreadable or malformed ones count as errors, never vanish.
 
     Results are read cleaned and validated (:func:`grader.results.read`), so no text or
     number a student controls can break the page; students are named by their folders.
     """
     found, have = [], set()
+    final = gradebook.course_scores(course, assignment, db_url)  # manual grades count, as in the exports
     autograded = course / "autograded"
     for path in sorted(autograded.glob(f"*/{assignment}/{results.RESULT_FILE}")) if autograded.is_dir() else []:
         folder = path.parent.parent.name
@@ -116,7 +117,8 @@ def load(course: Path, assignment: str) -> ClassReport:
         if doc is None:
             doc = results.new_result(results.clean_text(folder), assignment, "error",
                                      f"unreadable result file {path.name} (not a valid result document)")
-        found.append(staleness.current(course, folder, assignment, doc))
+        found.append(gradebook.with_final_scores(staleness.current(course, folder, assignment, doc),
+                                                 final.get(folder)))
         have.add(folder)
     submitted = course / "submitted"
     missing = sorted(results.clean_text(p.parent.name) for p in submitted.glob(f"*/{assignment}") if p.is_dir()

@@ -97,3 +97,30 @@ def test_feedback_of_a_failing_variant_names_the_smallest_failing_case(tmp_path)
     path = write_submission(tmp_path, "student", "padding_stride", submission(assignment, variant))
     page = render(grade(GradingJob("student", "padding_stride", str(path), str(assignment.root.parent))))
     assert "fails for " in page and "stride=" in page
+
+
+def test_manual_grades_and_comments_from_the_gradebook_reach_the_page_and_the_report(tmp_path):
+    from grader.assignment import Assignment
+    from grader.autograde import autograde
+    from grader.cluster import client_factory
+    from grader.export import rows
+    from grader.gradebook import course_db_url, open_gradebook
+    from grader.report import load
+    from grader.sampleclass import submission, write_submission
+
+    conv2d = Assignment.find("conv2d")
+    write_submission(tmp_path, "ada", "conv2d", submission(conv2d, None))
+    autograde(tmp_path, conv2d, client_factory=client_factory(workers=1), progress=False)
+    with open_gradebook(course_db_url(tmp_path)) as gb:  # what a TA does in formgrader
+        grade = gb.find_grade("conv2d_tests", "conv2d", "conv2d", "ada")
+        grade.manual_score = 2.5
+        comment = gb.find_comment("conv2d_impl", "conv2d", "conv2d", "ada")
+        comment.manual_comment = "Vectorise the loop over <filters> next time"
+        gb.db.commit()
+    [page], problems = write_feedback(tmp_path, "conv2d")
+    text = page.read_text()
+    total = rows(conv2d, tmp_path)[0]["score"]
+    assert problems == [] and total == 6.5
+    assert "6.5 / 10" in text and "2.5 / 6" in text and "graded by your TA" in text
+    assert "Vectorise the loop over &lt;filters&gt; next time" in text
+    assert load(tmp_path, "conv2d").scores == [6.5], "the report's total is the gradebook's too"

@@ -17,10 +17,12 @@ from grader.feedback import write_feedback
 def add_arguments(parser) -> None:
     parser.add_argument("name", help="assignment name, e.g. conv2d")
     add_course_argument(parser)
+    parser.add_argument("--db", default=None, help="gradebook database URL, for manual grades and comments "
+                                                   "(default: sqlite COURSE/gradebook.db)")
 
 
 def run(args) -> int:
-    pages, problems = write_feedback(Path(args.course), args.name)
+    pages, problems = write_feedback(Path(args.course), args.name, args.db)
     print(f"{args.name}: wrote {len(pages)} feedback page(s) under {Path(args.course) / 'feedback'}")
     for problem in problems:
         print(f"error: no page for {problem}", file=sys.stderr)
