@@ -31,6 +31,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="grader",
         description="Release, sandbox-grade and report the CNN course's nbgrader assignments.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -40,6 +41,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             module.add_arguments(sub)
             sub.set_defaults(run=module.run)
     return parser
+
+
+def _version() -> str:
+    """The installed package's version (a checkout that is not installed says so)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cnn-grader")
+    except PackageNotFoundError:
+        return "(not installed: run make)"
 
 
 def main(argv: list[str] | None = None) -> int:

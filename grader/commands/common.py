@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 from grader.doctor import examine
@@ -31,7 +32,8 @@ def require_sandbox(unsafe: bool, course: Path | None = None) -> bool:
 def print_table(rows: list[tuple]) -> None:
     """student | status | score | reason, aligned for a terminal."""
     header = ("student", "status", "score", "reason")
-    lines = [(s, status, f"{score:g}/{total:g}", reason[:70]) for s, status, score, total, reason in rows]
+    lines = [(s, status, f"{score:g}/{total:g}", textwrap.shorten(reason, 70, placeholder=" ..."))
+             for s, status, score, total, reason in rows]
     widths = [max(len(str(r[i])) for r in [header, *lines]) for i in range(3)]
     for row in [header, *lines]:
         print("  ".join(str(v).ljust(w) for v, w in zip(row[:3], widths)) + "  " + row[3])
