@@ -2,7 +2,7 @@
 
 ::
 
-    grader-job-XXXX/   0700, the checker's: nothing else can reach into it
+    grader-job-PID-XXXX/   0700, the checker's (PID: the process that made it); nothing else can reach into it
       inbox/           written only by the checker (program, inputs, data files); the sandbox sees it read-only
       scratch-N/       the student process's working directory, 0700 and owned by the sandbox's user;
                        a fresh one for every start, so nothing a crashed run planted is ever reused
@@ -12,11 +12,15 @@ The checker never follows a path the student can change: it writes only into ``i
 (``O_EXCL|O_NOFOLLOW`` relative to the inbox descriptor), and reads a result from the
 scratch with ``O_NOFOLLOW|O_NONBLOCK`` relative to the scratch's descriptor, then checks
 with ``fstat`` that it opened a regular file of bounded size before it reads a byte.
+
+A worker killed in the middle of a job cannot delete its folder; the next job made in the
+same place does (:func:`sweep_orphans`), once the process named in the folder's name is gone.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,12 +28,16 @@ from pathlib import Path
 from grader.sandbox.errors import StudentCrashed
 from grader.untrusted import TooLarge, UnsafeFile, read_regular_file
 
+PREFIX = "grader-job-"
+ORPHAN = re.compile(re.escape(PREFIX) + r"([0-9]+)-")
+
 
 class JobDir:
     """The private folder of one job: the checker's inbox, the student's scratch, the checker's private copies."""
 
     def __init__(self, parent: Path | None = None, owner: tuple[int, int] | None = None):
-        self.root = Path(tempfile.mkdtemp(prefix="grader-job-", dir=parent))
+        sweep_orphans(Path(parent or tempfile.gettempdir()))
+        self.root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent))
         self.inbox = self.root / "inbox"
         self.private = self.root / "private"
         self.inbox.mkdir(mode=0o755)
@@ -107,6 +115,32 @@ class JobDir:
             os.close(self._inbox_fd)
             self._inbox_fd = None
         remove_tree(self.root)
+
+
+def sweep_orphans(folder: Path) -> None:
+    """Delete the job folders in ``folder`` left by processes that no longer exist (killed workers).
+
+    A folder whose process is alive, or whose pid now belongs to another process, is kept:
+    the sweep only ever errs on the side of leaving a folder.
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        found = ORPHAN.match(entry.name)
+        if found and entry.is_dir(follow_symlinks=False) and not _alive(int(found.group(1))):
+            remove_tree(Path(entry.path))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, another user's
+    return True
 
 
 def remove_tree(path: Path) -> None:

@@ -1,6 +1,7 @@
 """The job's folders: the checker writes only its inbox and never follows what the student planted in the scratch."""
 
 import os
+import subprocess
 import threading
 
 import pytest
@@ -98,3 +99,17 @@ def test_close_removes_trees_deeper_than_recursion_and_longer_than_path_max(job)
     root = job.root
     job.close()
     assert not root.exists() and os.path.exists("/etc/passwd")
+
+
+def test_folders_of_killed_workers_are_swept_by_the_next_job(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    orphan = tmp_path / f"grader-job-{gone.pid}-abc"
+    (orphan / "inbox").mkdir(parents=True)
+    (orphan / "inbox" / "in-1-0.npy").write_bytes(b"hidden")
+    living = tmp_path / f"grader-job-{os.getpid()}-def"
+    living.mkdir()
+    other = tmp_path / "grader-jobs-notes"
+    other.mkdir()
+    JobDir(tmp_path).close()
+    assert not orphan.exists() and living.exists() and other.exists()
