@@ -68,14 +68,8 @@ class JobDir:
 
     def put(self, name: str, data: bytes) -> Path:
         """Write ``data`` as ``inbox/name`` (a new file: an existing one is an error, links are never followed)."""
-        descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=self._inbox_fd)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        _write_new(name, data, 0o644, self._inbox_fd)
         return self.inbox / name
-
-    def put_file(self, name: str, source: Path) -> Path:
-        """Copy the trusted file ``source`` into the inbox as ``name``."""
-        return self.put(name, Path(source).read_bytes())
 
     def read_result(self, name: str, max_bytes: int) -> bytes:
         """The bytes of the file ``name`` the student process wrote in its scratch.
@@ -96,11 +90,8 @@ class JobDir:
 
     def keep_private(self, name: str, data: bytes) -> Path:
         """Store ``data`` where only the checker can read and write it; returns its path."""
-        path = self.private / name
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        return path
+        _write_new(self.private / name, data, 0o600)
+        return self.private / name
 
     def _close_scratch(self) -> None:
         if self._scratch_fd is not None:
@@ -115,6 +106,13 @@ class JobDir:
             os.close(self._inbox_fd)
             self._inbox_fd = None
         remove_tree(self.root)
+
+
+def _write_new(path: Path | str, data: bytes, mode: int, dir_fd: int | None = None) -> None:
+    """Create ``path`` (relative to ``dir_fd`` when given) and write ``data``; never an existing file or a link."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode, dir_fd=dir_fd)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
 def sweep_orphans(folder: Path) -> None:

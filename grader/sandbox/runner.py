@@ -37,7 +37,8 @@ import numpy as np
 MAX_MESSAGE = 300
 MAX_LINE = 1 << 20
 PR_SET_DUMPABLE = 4
-OUT_OF_TURN = {"protocol_violation": "the student process sent a message out of turn"}
+OUT_OF_TURN_LINE = (json.dumps({"protocol_violation": "the student process sent a message out of turn"})
+                    + "\n").encode()
 
 
 def lower_limits(limits):
@@ -236,9 +237,6 @@ def read_line(stream):
     if not line:
         return None
     return line if line.endswith(b"\n") else OUT_OF_TURN_LINE
-
-
-OUT_OF_TURN_LINE = (json.dumps(OUT_OF_TURN) + "\n").encode()
 
 
 def pending(sock):
