@@ -9,17 +9,25 @@ pages of the other students.
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 import jinja2
 
 from grader import gradebook, paths, results, staleness
+from grader.timestamps import TIMESTAMP_FILE
+from grader.untrusted import read_regular_file
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
 TEXT_FIELDS = ("student", "assignment", "status", "reason", "graded_at", "notebook_sha256")
 CHECK_TEXT = ("name", "title", "cell", "outcome", "message")
 PROBLEM_CHARS = 300
+SECRET_FILE = "submission_secret.txt"
+MAX_EXCHANGE_FILE_BYTES = 1024  # nbgrader writes a 128-character secret and a 30-character timestamp
+_EXCHANGE_TEXT = re.compile(rb"[\t\n\r\x20-\x7e]*[\x21-\x7e][\t\n\r\x20-\x7e]*")  # printable ASCII, not blank
+_LOG = logging.getLogger(__name__)
 
 
 def student_view(result: dict) -> dict:
@@ -76,7 +84,49 @@ def _write_page(course: Path, student: str, assignment: str, path: Path, final: 
     out = paths.feedback_dir(course, student, assignment) / f"{assignment}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(result), encoding="utf-8")
+    for note in keep_exchange_files(course, student, assignment):
+        _LOG.warning("note: %s", note)
     return out
+
+
+def keep_exchange_files(course: Path, student: str, assignment: str) -> list[str]:
+    """Copy ``timestamp.txt`` and ``submission_secret.txt`` from ``submitted/`` beside the page; returns notes.
+
+    nbgrader's ``release_feedback`` reads both from the page's folder and publishes the page
+    under a hash of the secret and the notebook's name, which is how the student's
+    ``fetch_feedback`` finds it. Both are the student's files: each is read without following
+    a link, at most ``MAX_EXCHANGE_FILE_BYTES``, and kept only when it is printable ASCII text
+    (release_feedback fails on anything it cannot read as text, or on an empty secret). Nothing
+    else is copied. A submission without a secret did not come through nbgrader's exchange: no
+    notes. Otherwise a file missing or unusable is left out (an older copy is removed) and named
+    in a note, since release_feedback stops at that page.
+    """
+    source = paths.submitted_notebook(course, student, assignment).parent
+    folder = paths.feedback_dir(course, student, assignment)
+    kept = {name: _exchange_text(source / name) for name in (SECRET_FILE, TIMESTAMP_FILE)}
+    notes = []
+    for name, (data, why) in kept.items():
+        (folder / name).unlink(missing_ok=True)
+        if data is not None:
+            (folder / name).write_bytes(data)
+        elif kept[SECRET_FILE] != (None, None):
+            notes.append(f"{student}: {name} not kept beside the feedback page ({why or 'it was not submitted'}); "
+                         f"nbgrader release_feedback stops at this page: leave it out with "
+                         f"--CourseDirectory.student_id_exclude={student}")
+    return [results.clean_text(note) for note in notes]
+
+
+def _exchange_text(path: Path) -> tuple[bytes | None, str | None]:
+    """(the bytes, "") of one exchange file, (None, None) when it is absent, or (None, why it cannot be kept)."""
+    try:
+        data = read_regular_file(path, MAX_EXCHANGE_FILE_BYTES)
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as problem:  # UnsafeFile is a ValueError
+        return None, str(problem)
+    if not _EXCHANGE_TEXT.fullmatch(data):
+        return None, f"{path.name} is not printable ASCII text"
+    return data, ""
 
 
 def _texts(item: object, keys: tuple[str, ...]) -> dict[str, str]:

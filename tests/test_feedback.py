@@ -124,3 +124,79 @@ def test_manual_grades_and_comments_from_the_gradebook_reach_the_page_and_the_re
     assert "6.5 / 10" in text and "2.5 / 6" in text and "graded by your TA" in text
     assert "Vectorise the loop over &lt;filters&gt; next time" in text
     assert load(tmp_path, "conv2d").scores == [6.5], "the report's total is the gradebook's too"
+
+
+SECRET = b"5e" * 64  # nbgrader's own: 128 hex characters
+STAMP = b"2026-11-20 09:30:00.000000 UTC"
+
+
+def exchange_course(tmp_path, student="ada", **files):
+    """A graded result for ``student`` and ``files`` (name -> bytes, or a function of the path) beside the notebook."""
+    write_atomic(tmp_path / "autograded" / student / "conv2d" / "result.json", dict(result(), student=student))
+    submitted = tmp_path / "submitted" / student / "conv2d"
+    submitted.mkdir(parents=True)
+    (submitted / "conv2d.ipynb").write_text("{}")
+    for name, make in files.items():
+        make(submitted / name) if callable(make) else (submitted / name).write_bytes(make)
+    return submitted, tmp_path / "feedback" / student / "conv2d"
+
+
+def test_the_page_keeps_the_timestamp_and_the_secret_for_nbgraders_exchange_and_nothing_else(tmp_path, caplog):
+    submitted, folder = exchange_course(tmp_path, **{"submission_secret.txt": SECRET, "timestamp.txt": STAMP,
+                                                     "notes.txt": b"not for the exchange"})
+    [page], problems = write_feedback(tmp_path, "conv2d")
+    assert problems == [] and page.parent == folder and not caplog.records
+    assert sorted(p.name for p in folder.iterdir()) == ["conv2d.html", "submission_secret.txt", "timestamp.txt"]
+    assert (folder / "submission_secret.txt").read_bytes() == SECRET
+    assert (folder / "timestamp.txt").read_bytes() == STAMP
+
+
+def test_a_symlinked_secret_is_not_followed_and_an_older_copy_is_removed(tmp_path, caplog):
+    from grader.feedback import keep_exchange_files
+
+    outside = tmp_path / "someone-elses-secret.txt"
+    outside.write_bytes(SECRET)
+    submitted, folder = exchange_course(tmp_path, **{"submission_secret.txt": SECRET, "timestamp.txt": STAMP})
+    write_feedback(tmp_path, "conv2d")
+    (submitted / "submission_secret.txt").unlink()
+    (submitted / "submission_secret.txt").symlink_to(outside)
+    [page], problems = write_feedback(tmp_path, "conv2d")
+    assert problems == [] and page.is_file() and not (folder / "submission_secret.txt").exists()
+    assert (folder / "timestamp.txt").read_bytes() == STAMP
+    [record] = caplog.records
+    assert "submission_secret.txt is a symbolic link" in record.getMessage()
+    assert "--CourseDirectory.student_id_exclude=ada" in record.getMessage()
+    assert keep_exchange_files(tmp_path, "ada", "conv2d") == [record.getMessage().removeprefix("note: ")]
+
+
+def test_an_oversize_empty_or_binary_secret_is_refused_with_a_note(tmp_path):
+    from grader.feedback import MAX_EXCHANGE_FILE_BYTES, keep_exchange_files
+
+    cases = [(b"a" * (MAX_EXCHANGE_FILE_BYTES + 1), "over 1,024 bytes"), (b" \n", "not printable ASCII"),
+             (b"\xff\x00" * 10, "not printable ASCII"), (b"\x1b[2J" + SECRET, "not printable ASCII"),
+             (lambda p: p.mkdir(), "not a regular file")]
+    for number, (secret, why) in enumerate(cases):
+        course = tmp_path / str(number)
+        _, folder = exchange_course(course, **{"submission_secret.txt": secret, "timestamp.txt": STAMP})
+        folder.mkdir(parents=True)
+        [note] = keep_exchange_files(course, "ada", "conv2d")
+        assert note.startswith("ada: submission_secret.txt not kept") and why in note, note
+        assert sorted(p.name for p in folder.iterdir()) == ["timestamp.txt"]
+
+
+def test_missing_exchange_files_are_skipped(tmp_path):
+    """No secret: not an exchange submission, nothing to say. A secret without its timestamp: a note."""
+    from grader.feedback import keep_exchange_files
+
+    _, plain = exchange_course(tmp_path / "plain", **{"timestamp.txt": STAMP})
+    plain.mkdir(parents=True)
+    assert keep_exchange_files(tmp_path / "plain", "ada", "conv2d") == []
+    assert [p.name for p in plain.iterdir()] == ["timestamp.txt"]
+    _, half = exchange_course(tmp_path / "half", **{"submission_secret.txt": SECRET})
+    half.mkdir(parents=True)
+    [note] = keep_exchange_files(tmp_path / "half", "ada", "conv2d")
+    assert note.startswith("ada: timestamp.txt not kept beside the feedback page (it was not submitted)")
+    assert [p.name for p in half.iterdir()] == ["submission_secret.txt"]
+    _, empty = exchange_course(tmp_path / "empty")
+    empty.mkdir(parents=True)
+    assert keep_exchange_files(tmp_path / "empty", "ada", "conv2d") == [] and not list(empty.iterdir())
