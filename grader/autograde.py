@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Callable, Iterator
@@ -27,6 +26,7 @@ from tqdm import tqdm
 from grader import gradebook, paths, regrade, results
 from grader.assignment import Assignment
 from grader.grade import GradingJob, grade
+from grader.notebook import annotate
 from grader.notebook.submission import sha256
 from grader.timestamps import read_timestamp, timestamp_text
 
@@ -93,12 +93,15 @@ def _is_current(course: Path, job: GradingJob) -> bool:
 
 
 def store(course: Path, result: dict, job: GradingJob) -> None:
-    """Write the result atomically and keep a copy of the graded notebook beside it (nbgrader's layout)."""
+    """Write the result atomically, then the TA's copy of the notebook beside it (nbgrader's layout).
+
+    The copy is annotated with the grading result for formgrader (:mod:`grader.notebook.annotate`);
+    a notebook that cannot be copied never stops the batch: the result is already stored.
+    """
     folder = paths.autograded_dir(course, job.student, job.assignment)
     results.write_atomic(folder / results.RESULT_FILE, result)
     notebook = Path(job.notebook)
-    if result["status"] == "graded" and notebook.is_file() and not notebook.is_symlink():
-        shutil.copyfile(notebook, folder / notebook.name)
+    annotate.write_copy(notebook, folder / notebook.name, result)
 
 
 def _error_result(job: GradingJob, assignment: Assignment, reason: str) -> dict:
