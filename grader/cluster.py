@@ -25,6 +25,26 @@ CONNECT_TIMEOUT_S = 10.0
 #: grading job that blows up the trusted side costs that job (re-run once, then an error), never the
 #: machine. Student processes are not counted here: each has its own cap in its own cgroup.
 CHECKER_MEMORY = "4GiB"
+#: The embedded scheduler's HTTP server (health and metrics routes; no dashboard): any free loopback
+#: port, never 8787, so a machine where 8787 is taken (a dashboard, Jupyter's proxy) gets no warning.
+SCHEDULER_HTTP_ADDRESS = "127.0.0.1:0"
+
+#: Checks that must pass before this process starts or joins a cluster (:func:`before_cluster`).
+_pending_checks: list[Callable[[], None]] = []
+
+
+def before_cluster(check: Callable[[], None]) -> None:
+    """Run ``check`` once, just before the next cluster this process starts or joins; it may ``sys.exit``.
+
+    ``grader autograde`` defers the sandbox self-test here, so a re-run with nothing to grade
+    (no cluster) never pays for it, while every batch that grades is still refused when it fails.
+    """
+    _pending_checks.append(check)
+
+
+def _run_pending_checks() -> None:
+    while _pending_checks:
+        _pending_checks.pop(0)()
 
 
 @contextlib.contextmanager
@@ -54,11 +74,13 @@ def client_factory(workers: int | None = None, scheduler: str | None = None,
 
     ``scheduler`` (``tcp://HOST:8786``) connects to a running cluster, giving up after
     ``timeout`` seconds with :class:`SchedulerUnreachable`; otherwise a LocalCluster of
-    ``workers`` single-threaded processes is started and stopped.
+    ``workers`` single-threaded processes is started and stopped, without a dashboard. Checks
+    registered with :func:`before_cluster` run first.
     """
 
     @contextlib.contextmanager
     def connect():
+        _run_pending_checks()
         from distributed import Client, LocalCluster
 
         logging.getLogger("distributed").setLevel(logging.ERROR)
@@ -76,7 +98,8 @@ def client_factory(workers: int | None = None, scheduler: str | None = None,
         count = workers or os.cpu_count() or 1
         with _workers_ignore_ctrl_c():
             cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True, memory_limit=CHECKER_MEMORY,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=None, silence_logs=logging.ERROR,
+                                   scheduler_kwargs={"dashboard_address": SCHEDULER_HTTP_ADDRESS})
         with cluster, Client(cluster) as client:
             yield client
 

@@ -285,3 +285,31 @@ def test_a_checker_over_its_memory_cap_loses_its_worker_not_the_machine():
             with pytest.raises(KilledWorker):
                 client.submit(_swell, 5.0, pure=False).result(timeout=120)
         assert client.submit(_swell, 0.01, pure=False).result(timeout=60) > 0, "the cluster recovered"
+
+
+@contextlib.contextmanager
+def port_taken(port: int):
+    """``port`` is in use on this machine for the duration: by our listener, or by whoever already holds it."""
+    listener = socket.socket()
+    with contextlib.suppress(OSError):  # already taken: just as good
+        listener.bind(("", port))
+        listener.listen()
+    try:
+        with socket.socket() as probe, pytest.raises(OSError):
+            probe.bind(("127.0.0.1", port))
+        yield
+    finally:
+        listener.close()
+
+
+def test_quiet_batch_prints_nothing_on_stderr_though_port_8787_is_taken(tmp_path):
+    """No dashboard, and the scheduler's HTTP server takes any free port: no 'Port 8787 is already in use' warning."""
+    write_submission(tmp_path, "solution", "conv2d", submission(ASSIGNMENT, None))
+    write_submission(tmp_path, "stub", "conv2d", release_notebook(ASSIGNMENT))
+    with port_taken(8787):
+        done = subprocess.run([sys.executable, "-m", "grader", "autograde", "conv2d", "--course", str(tmp_path),
+                               "--workers", "1", "--quiet"], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                              timeout=BATCH_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout == "conv2d: 2 graded, 0 ungradable, 0 errors, 0 unchanged (skipped)\n"
+    assert done.stderr == ""

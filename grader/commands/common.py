@@ -6,6 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from grader.cluster import before_cluster
 from grader.doctor import examine
 from grader.sandbox.bwrap import SandboxUnavailable, probe
 
@@ -15,18 +16,35 @@ def add_course_argument(parser) -> None:
 
 
 def require_sandbox(unsafe: bool, course: Path | None = None) -> bool:
-    """True when the sandbox works and confines (the doctor's probes); else exit, or with ``unsafe`` warn."""
-    try:
-        probe()
-        failed = [f.claim for f in examine(course) if not f.ok]
-        if failed:
-            raise SandboxUnavailable("the sandbox self-test failed: " + "; ".join(failed) + " (see `grader doctor`)")
-        return True
-    except SandboxUnavailable as problem:
+    """True when the sandbox works and confines (the doctor's probes); else exit, or with ``unsafe`` warn.
+
+    With a ``course`` (``grader autograde``) and without ``unsafe``, only bubblewrap's quick probe runs
+    here: the full self-test, which starts a sandbox, runs just before the batch starts or joins its
+    Dask cluster (:func:`grader.cluster.before_cluster`) and exits there when it fails. A re-run with
+    nothing to grade skips it; no submission is graded without it. ``unsafe`` needs the answer now.
+    """
+
+    def refuse(problem: SandboxUnavailable) -> bool:
         if not unsafe:
             sys.exit(f"error: {problem}")
         print(f"WARNING: grading WITHOUT a sandbox: {problem}", file=sys.stderr)
         return False
+
+    def self_test() -> bool:
+        failed = [f.claim for f in examine(course) if not f.ok]
+        if failed:
+            return refuse(SandboxUnavailable("the sandbox self-test failed: " + "; ".join(failed)
+                                             + " (see `grader doctor`)"))
+        return True
+
+    try:
+        probe()
+    except SandboxUnavailable as problem:
+        return refuse(problem)
+    if course is None or unsafe:
+        return self_test()
+    before_cluster(self_test)
+    return True
 
 
 def print_table(rows: list[tuple]) -> None:
