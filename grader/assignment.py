@@ -12,11 +12,12 @@ import nbformat
 from grader import paths
 from grader.checks.api import Check
 from grader.config import AssignmentConfig
+from grader.errors import UserError
 from grader.notebook.cells import grade_id, is_graded, is_solution, points
 from grader.notebook.variants import Variant, read_variants
 
 
-class AssignmentError(ValueError):
+class AssignmentError(UserError):
     """The assignment's own files are inconsistent (an instructor's mistake)."""
 
 
@@ -45,9 +46,14 @@ class Assignment:
     def grading_dir(self) -> Path:
         return self.root / "grading"
 
+    @property
+    def release_root(self) -> Path:
+        """``release/`` beside the assignments folder this assignment lives in (the package's, or a course's)."""
+        return self.root.parent.parent / "release"
+
     def release_path(self, release: Path | None = None) -> Path:
         """The released student notebook."""
-        return (release or paths.release_root()) / self.name / f"{self.name}.ipynb"
+        return (release or self.release_root) / self.name / f"{self.name}.ipynb"
 
     def release_files(self, release: Path | None = None) -> list[Path]:
         """The data files released beside the notebook (what the student's working directory holds)."""

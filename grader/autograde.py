@@ -25,10 +25,12 @@ from tqdm import tqdm
 
 from grader import gradebook, paths, regrade, results
 from grader.assignment import Assignment
+from grader.course import Course, as_course
+from grader.errors import UserError
 from grader.grade import GradingJob, grade
 from grader.notebook import annotate
 from grader.notebook.submission import sha256
-from grader.timestamps import read_timestamp, timestamp_text
+from grader.timestamps import parse_timestamp, read_timestamp, timestamp_text
 
 
 @dataclasses.dataclass
@@ -108,14 +110,18 @@ def _error_result(job: GradingJob, assignment: Assignment, reason: str) -> dict:
     return results.new_result(job.student, job.assignment, "error", reason, max_score=assignment.max_score)
 
 
-def autograde(course: Path, assignment: Assignment, *, client_factory: Callable, force: bool = False,
+def autograde(course: Path | Course, assignment: Assignment, *, client_factory: Callable, force: bool = False,
               confined: bool = True, db_url: str | None = None, progress: bool = True,
               students: list[str] | None = None) -> BatchSummary:
     """Grade every submission of ``assignment`` in ``course`` (only ``students``, when given); see the module docstring.
 
-    Ctrl-C stops the batch between results: the summary says ``interrupted`` and what was graded.
+    Each result records how late its submission was by the course config (``seconds_late``);
+    at the end the config's due date, extensions, late penalties and roster are written
+    into the gradebook. Ctrl-C stops the batch between results: the summary says
+    ``interrupted`` and what was graded.
     """
-    course = course.resolve()
+    settings = as_course(course)
+    course = settings.root.resolve()
     db_url = db_url or gradebook.course_db_url(course)
     summary = BatchSummary()
     found = dict(find_jobs(course, assignment, confined=confined))
@@ -131,9 +137,10 @@ def autograde(course: Path, assignment: Assignment, *, client_factory: Callable,
         _sync_gradebook(course, book, [j for j in jobs if j not in todo])
         if todo:
             try:
-                _run(course, assignment, book, todo, client_factory, summary, progress)
+                _run(course, settings, assignment, book, todo, client_factory, summary, progress)
             except KeyboardInterrupt:
                 summary.interrupted = True
+        book.apply_course(settings)
     return summary
 
 
@@ -143,11 +150,11 @@ def _chosen(jobs: list[GradingJob], students: list[str] | None) -> list[GradingJ
         return jobs
     unknown = sorted(set(students) - {job.student for job in jobs})
     if unknown:
-        raise ValueError(f"no submission folder in submitted/ for: {', '.join(unknown)}")
+        raise UserError(f"no submission folder in submitted/ for: {', '.join(unknown)}")
     return [job for job in jobs if job.student in students]
 
 
-def _run(course, assignment, book, todo, client_factory, summary, progress) -> None:
+def _run(course, settings, assignment, book, todo, client_factory, summary, progress) -> None:
     """Submit the jobs (``todo``: job -> its warnings) to Dask and finish each as it completes."""
     from distributed import KilledWorker, as_completed
 
@@ -171,7 +178,7 @@ def _run(course, assignment, book, todo, client_factory, summary, progress) -> N
                     futures[again] = job
                     completed.add(again)
                     continue
-                _finish(course, assignment, book, job, future, summary, todo[job])
+                _finish(course, settings, assignment, book, job, future, summary, todo[job])
                 bar.update()
 
 
@@ -182,12 +189,13 @@ def _resources(assignment: Assignment, client) -> dict | None:
     return {"GPU": 1} if any(w.get("resources", {}).get("GPU") for w in workers) else None
 
 
-def _finish(course, assignment, book, job, future, summary: BatchSummary, warnings: list[str]) -> None:
+def _finish(course, settings, assignment, book, job, future, summary: BatchSummary, warnings: list[str]) -> None:
     try:
         result = results.validate(results.clean(future.result()))
     except Exception as error:  # the harness failed even after the retry: loud, never silent
         result = _error_result(job, assignment, f"{type(error).__name__}: {error}")
-    result = results.clean({**result, "warnings": [*result.get("warnings", []), *warnings]})
+    result = results.clean({**result, "warnings": [*result.get("warnings", []), *warnings],
+                            **lateness(settings, job)})
     student = result["student"]  # cleaned: printable and storable whatever the folder is called
     summary.warnings += [f"{student}: {warning}" for warning in warnings]
     store(course, result, job)
@@ -200,6 +208,13 @@ def _finish(course, assignment, book, job, future, summary: BatchSummary, warnin
         summary.graded += result["status"] == "graded"
         summary.ungradable += result["status"] == "ungradable"
     summary.rows.append((student, result["status"], result["score"], result["max_score"], result["reason"]))
+
+
+def lateness(course: Course, job: GradingJob) -> dict:
+    """``late`` and ``seconds_late`` of a job's submission by the course's due date and extensions."""
+    submitted_at = parse_timestamp(job.submitted_at) if job.submitted_at else None
+    seconds = course.seconds_late(job.assignment, job.student, submitted_at)
+    return {"late": seconds > 0, "seconds_late": seconds}
 
 
 def _recorded(book, result: dict, summary: BatchSummary) -> bool:

@@ -56,19 +56,28 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status.
 
-    Mistakes a user can fix (an unknown assignment, a missing release, a folder in
-    the way) end with a one-line message and status 2 instead of a traceback.
+    Mistakes a user can fix (an unknown assignment, a bad grader.toml or roster, a
+    missing release, a folder in the way) end with one line, ``grader COMMAND:
+    MESSAGE`` (the message names the file at fault first), and status 2 instead of
+    a traceback.
     """
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
     args = build_parser(command if command in COMMANDS else "").parse_args(argv)
-    from grader.assignment import AssignmentError
+    from grader.errors import UserError
 
     try:
         return args.run(args)
-    except (AssignmentError, FileNotFoundError, FileExistsError) as error:
-        print(f"grader {args.command}: {error}", file=sys.stderr)
+    except (UserError, FileNotFoundError, FileExistsError) as error:
+        print(f"grader {args.command}: {_one_line(error)}", file=sys.stderr)
         return 2
+
+
+def _one_line(error: Exception) -> str:
+    """The error as one line; an OS error names its file first, as every other message does."""
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or error}"
+    return " ".join(str(error).split())
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ zip whose files add up to more than 2 GiB is refused as a whole.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime
 import hashlib
@@ -56,6 +55,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from grader import paths
+from grader.errors import UserError
+from grader.roster import RosterRow, name_key, read_roster
 from grader.timestamps import TIMESTAMP_FILE, read_timestamp, timestamp_text
 from grader.untrusted import UnsafeFile, read_regular_file
 
@@ -76,7 +77,7 @@ _SAFE_ID = re.compile(r"^[^\W_][\w.@-]{0,63}$")
 _JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$)")
 
 
-class CollectError(ValueError):
+class CollectError(UserError):
     """The zip can not be imported at all (not a zip, too large, a roster that merges two students)."""
 
 
@@ -129,52 +130,6 @@ class CollectReport:
 
 # ----------------------------------------------------------------------------- rosters
 
-@dataclasses.dataclass(frozen=True)
-class RosterRow:
-    """One student of a roster: our student id and what the LMS calls them."""
-
-    student_id: str
-    name: str = ""
-    canvas_id: str = ""
-    sis_user_id: str = ""
-    sis_login_id: str = ""
-    section: str = ""
-    lms_id: str = ""
-
-
-CANVAS_ROSTER_COLUMNS = ("Student", "ID", "SIS Login ID", "Section")
-
-
-def read_roster(path: Path) -> list[RosterRow]:
-    """Canvas' gradebook export, or a CSV with ``lms_id`` and ``student_id`` columns."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in reader.fieldnames or []]
-        reader.fieldnames = header
-        rows = list(reader)
-    if all(c in header for c in CANVAS_ROSTER_COLUMNS):
-        out = []
-        for row in rows:
-            clean = {k: (v or "").strip() for k, v in row.items() if k}
-            if not clean.get("ID") or clean.get("Student", "").lower() in ("points possible", ""):
-                continue  # Canvas' "Points Possible" and muted/blank rows
-            student = clean.get("SIS Login ID") or clean.get("SIS User ID") or clean["ID"]
-            out.append(RosterRow(student_id=student, name=clean.get("Student", ""), canvas_id=clean["ID"],
-                                 sis_user_id=clean.get("SIS User ID", ""), sis_login_id=clean.get("SIS Login ID", ""),
-                                 section=clean.get("Section", "")))
-        return out
-    if "lms_id" in header and "student_id" in header:
-        return [RosterRow(student_id=(r["student_id"] or "").strip(), lms_id=(r["lms_id"] or "").strip())
-                for r in rows if (r.get("student_id") or "").strip() and (r.get("lms_id") or "").strip()]
-    raise ValueError(f"{path}: not a roster: expected Canvas' gradebook export (columns "
-                     f"{', '.join(CANVAS_ROSTER_COLUMNS)}) or the columns lms_id,student_id; got {', '.join(header)}")
-
-
-def _name_key(name: str) -> str:
-    """A name as a roster and a file name may both spell it (NFC, case folded)."""
-    return unicodedata.normalize("NFC", name).casefold().strip()
-
-
 @dataclasses.dataclass
 class RosterIndex:
     """A roster looked up by LMS user id first, by name only when the id is not on it (the first row wins)."""
@@ -191,17 +146,18 @@ class RosterIndex:
                 if key:
                     by_id.setdefault(key, row.student_id)
             if row.lms_id:
-                by_name.setdefault(_name_key(row.lms_id), row.student_id)
+                by_name.setdefault(name_key(row.lms_id), row.student_id)
         return cls(by_id, by_name)
 
     def find(self, entry: Entry) -> tuple[str, str] | None:
         """(student id, how it was found) for ``entry``, or None when the roster lacks its user."""
         if entry.user in self.by_id:
             return self.by_id[entry.user], f"user id {entry.user}"
-        name = _name_key(entry.lms_name)
+        name = name_key(entry.lms_name)
         if name and name in self.by_name:
             return self.by_name[name], f"name {entry.lms_name!r}"
         return None
+
 
 
 # ----------------------------------------------------------------------------- naming schemes

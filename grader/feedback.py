@@ -16,6 +16,9 @@ from pathlib import Path
 import jinja2
 
 from grader import gradebook, paths, results, staleness
+from grader.assignment import AssignmentError
+from grader.course import Course, as_course
+from grader.late import late_text
 from grader.timestamps import TIMESTAMP_FILE
 from grader.untrusted import read_regular_file
 
@@ -30,12 +33,18 @@ _EXCHANGE_TEXT = re.compile(rb"[\t\n\r\x20-\x7e]*[\x21-\x7e][\t\n\r\x20-\x7e]*")
 _LOG = logging.getLogger(__name__)
 
 
-def student_view(result: dict) -> dict:
-    """The part of a result a student may see, each field cleaned and of the type the page expects."""
+def student_view(result: dict, cell_order: tuple[str, ...] = ()) -> dict:
+    """The part of a result a student may see, each field cleaned and of the type the page expects.
+
+    Grade cells are listed in ``cell_order`` (the notebook's), any others after them.
+    """
     result = results.clean(result)
-    view = {**_texts(result, TEXT_FIELDS), **_numbers(result, ("score", "max_score"))}
+    view = {**_texts(result, TEXT_FIELDS), **_numbers(result, ("score", "max_score", "seconds_late", "late_penalty"))}
+    view["late_by"] = late_text(view["seconds_late"]) if view["seconds_late"] > 0 else ""
     view["sandbox"] = {"confined": _dict(result.get("sandbox")).get("confined") is True}
-    view["cells"] = {key: _numbers(cell, ("score", "max_score")) for key, cell in _dict(result.get("cells")).items()}
+    cells = _dict(result.get("cells"))
+    ordered = [key for key in cell_order if key in cells] + [key for key in cells if key not in cell_order]
+    view["cells"] = {key: _numbers(cells[key], ("score", "max_score")) for key in ordered}
     view["checks"] = [{**_texts(check, CHECK_TEXT), **_numbers(check, ("points", "score"))}
                       for check in _list(result.get("checks"))]
     view["manual"] = [str(cell) for cell in _list(result.get("manual"))]
@@ -45,26 +54,29 @@ def student_view(result: dict) -> dict:
     return view
 
 
-def render(result: dict) -> str:
+def render(result: dict, cell_order: tuple[str, ...] = ()) -> str:
     """The HTML feedback page of one result."""
-    return _ENV.get_template("feedback.html").render(r=student_view(result))
+    return _ENV.get_template("feedback.html").render(r=student_view(result, cell_order))
 
 
-def write_feedback(course: Path, assignment: str, db_url: str | None = None) -> tuple[list[Path], list[str]]:
+def write_feedback(course: Path | Course, assignment: str, db_url: str | None = None) -> tuple[list[Path], list[str]]:
     """Write ``feedback/STUDENT/NAME/NAME.html`` for every stored result; returns (pages, problems).
 
     Scores are the gradebook's when it has the student (``db_url``, default the course's
     gradebook.db), so a TA's manual grades and comments reach the page and every number on
     it matches ``grader export`` and ``nbgrader export``. A result that cannot be read or
     rendered is skipped and named in the problems; the other students' pages are still
-    written. Harness errors get no page.
+    written. Harness errors get no page. Late work says how late, and the penalty.
     """
-    final = gradebook.course_scores(course, assignment, db_url)
+    settings = as_course(course)
+    course = settings.root
+    final = gradebook.course_scores(settings, assignment, db_url)
+    order = _cell_order(settings, assignment)
     written, problems = [], []
     for path in sorted((course / "autograded").glob(f"*/{assignment}/{results.RESULT_FILE}")):
         student = path.parent.parent.name  # the folder is the identity, never the result's own student field
         try:
-            page = _write_page(course, student, assignment, path, final.get(student))
+            page = _write_page(course, student, assignment, path, final.get(student), order)
         except Exception as error:  # one bad result never stops the other students' pages
             problems.append(results.clean_text(f"{student}: {type(error).__name__}: {error}")[:PROBLEM_CHARS])
             continue
@@ -73,7 +85,8 @@ def write_feedback(course: Path, assignment: str, db_url: str | None = None) -> 
     return written, problems
 
 
-def _write_page(course: Path, student: str, assignment: str, path: Path, final: dict | None) -> Path | None:
+def _write_page(course: Path, student: str, assignment: str, path: Path, final: dict | None,
+                cell_order: tuple[str, ...] = ()) -> Path | None:
     """Render and write one student's page; None for a harness error (no page)."""
     result = results.read(path)
     if result is None:
@@ -83,7 +96,7 @@ def _write_page(course: Path, student: str, assignment: str, path: Path, final: 
     result = gradebook.with_final_scores(staleness.current(course, student, assignment, result), final)
     out = paths.feedback_dir(course, student, assignment) / f"{assignment}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(result), encoding="utf-8")
+    out.write_text(render(result, cell_order), encoding="utf-8")
     for note in keep_exchange_files(course, student, assignment):
         _LOG.warning("note: %s", note)
     return out
@@ -127,6 +140,14 @@ def _exchange_text(path: Path) -> tuple[bytes | None, str | None]:
     if not _EXCHANGE_TEXT.fullmatch(data):
         return None, f"{path.name} is not printable ASCII text"
     return data, ""
+
+
+def _cell_order(course: Course, assignment: str) -> tuple[str, ...]:
+    """The assignment's grade cells in notebook order; () when its source is not found here."""
+    try:
+        return tuple(course.assignment(assignment).grade_cells)
+    except AssignmentError:
+        return ()
 
 
 def _texts(item: object, keys: tuple[str, ...]) -> dict[str, str]:

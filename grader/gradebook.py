@@ -21,11 +21,14 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.dbutil import ALEMBIC_DIR
 from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
 
+from grader import late
 from grader.assignment import Assignment
+from grader.course import Course, as_course
+from grader.errors import UserError
 from grader.timestamps import parse_timestamp
 
 
-class GradebookError(RuntimeError):
+class GradebookError(UserError):
     """The gradebook can not take these scores (e.g. the notebook changed after submissions)."""
 
 
@@ -146,6 +149,11 @@ class GradebookWriter:
     def __exit__(self, *exc) -> None:
         self._stack.close()
 
+    def apply_course(self, course: Course) -> None:
+        """Write the course's due date, extensions, late penalties and roster into the gradebook (one commit)."""
+        with one_transaction(self._gb.db):
+            apply_course(self._gb, self.assignment.name, course)
+
     def record(self, result: dict) -> None:
         """Write one result's auto scores in one transaction (``error`` results write nothing)."""
         self.record_many([result])
@@ -170,6 +178,36 @@ class GradebookWriter:
             elif grade.auto_score != score:
                 grade.needs_manual_grade = True
             grade.auto_score = score
+
+
+def apply_course(gb: Gradebook, name: str, course: Course) -> None:
+    """Bring the gradebook in line with ``grader.toml``: due date, extensions, late penalties, roster names.
+
+    The due date is written only when the course config has one (nbgrader's own
+    config may have set it); every submission's extension is the config's, and its
+    late penalty is recomputed from the current scores (manual grades included) by
+    nbgrader's ``LateSubmissionPlugin`` (:func:`grader.late.penalty`). Roster
+    students are added with their names and emails, so ``nbgrader export`` lists
+    the students who submitted nothing. Idempotent.
+    """
+    due = course.due_date(name)
+    gb.update_or_create_assignment(name, **({"duedate": _naive_utc(due)} if due else {}))
+    for row in course.roster:
+        first, last = row.first_and_last_name
+        names = {"first_name": first, "last_name": last, "email": row.email}
+        gb.update_or_create_student(row.student_id, **{key: value for key, value in names.items() if value})
+    for submission in gb.find_assignment(name).submissions:
+        student = submission.student.id
+        submission.extension = course.extension(name, student)
+        seconds_late = submission.total_seconds_late
+        for notebook in submission.notebooks:
+            points = late.penalty(course.config.late, student, float(notebook.score), seconds_late)
+            notebook.late_submission_penalty = points or None
+
+
+def _naive_utc(when: datetime.datetime) -> datetime.datetime:
+    """A time as nbgrader stores it: UTC without a zone."""
+    return when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
 
 
 def record(db_url: str, assignment: Assignment, results: list[dict]) -> None:
@@ -222,7 +260,7 @@ def _submission_time(result: dict) -> datetime.datetime | None:
 
 def scores(db_url: str, assignment_name: str) -> dict[str, dict]:
     """Per student with a submission: ``{"cells": {grade_id: score}, "score": total, "max_score": ...,
-    "manual": [grade_id, ...], "comments": {cell: text}}``.
+    "manual": [grade_id, ...], "comments": {cell: text}, "late_penalty": points, "seconds_late": s}``.
 
     A cell's score is nbgrader's ``Grade.score`` (the manual score if set, else the
     auto score, plus extra credit); the total is what ``nbgrader export`` reports
@@ -237,21 +275,36 @@ def scores(db_url: str, assignment_name: str) -> dict[str, dict]:
         out = {}
         for submission in assignment.submissions:
             cells = {grade.name: float(grade.score) for notebook in submission.notebooks for grade in notebook.grades}
-            total = max(0.0, float(submission.score) - float(submission.late_submission_penalty or 0.0))
+            penalty = float(submission.late_submission_penalty or 0.0)
+            total = max(0.0, float(submission.score) - penalty)
             grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
             comments = {comment.name: comment.comment for notebook in submission.notebooks
                         for comment in notebook.comments if comment.comment}
             out[submission.student.id] = {"cells": cells, "score": total, "max_score": float(assignment.max_score),
                                           "manual": sorted(g.name for g in grades if g.manual_score is not None),
-                                          "comments": comments}
+                                          "comments": comments, "late_penalty": penalty,
+                                          "seconds_late": float(submission.total_seconds_late)}
         return out
 
 
-def course_scores(course: Path, assignment_name: str, db_url: str | None = None) -> dict[str, dict]:
-    """:func:`scores` of the course's gradebook (``db_url``, default COURSE/gradebook.db); {} when there is none."""
-    if db_url is None and not (Path(course) / "gradebook.db").is_file():
+def course_scores(course: Path | Course, assignment_name: str, db_url: str | None = None) -> dict[str, dict]:
+    """:func:`scores` of the course's gradebook (``db_url``, default COURSE/gradebook.db); {} when there is none.
+
+    The course config is applied first (:func:`apply_course`), so late penalties
+    follow the current due dates, extensions and manual grades.
+    """
+    course = as_course(course)
+    if db_url is None and not (course.root / "gradebook.db").is_file():
         return {}
-    return scores(db_url or course_db_url(Path(course)), assignment_name)
+    db_url = db_url or course_db_url(course.root)
+    with open_gradebook(db_url) as gb:
+        try:
+            gb.find_assignment(assignment_name)
+        except MissingEntry:
+            return {}
+        with one_transaction(gb.db):
+            apply_course(gb, assignment_name, course)
+    return scores(db_url, assignment_name)
 
 
 def with_final_scores(result: dict, final: dict | None) -> dict:
@@ -261,4 +314,4 @@ def with_final_scores(result: dict, final: dict | None) -> dict:
     cells = {cell: {**value, "score": final["cells"].get(cell, value.get("score", 0.0))}
              for cell, value in result.get("cells", {}).items() if isinstance(value, dict)}
     return {**result, "score": final["score"], "cells": cells, "manual": final["manual"],
-            "comments": final["comments"]}
+            "comments": final["comments"], "late_penalty": final["late_penalty"], "seconds_late": final["seconds_late"]}

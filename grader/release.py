@@ -49,8 +49,9 @@ def assignment_names(assignments: Path | None = None) -> list[str]:
 
 
 def release(assignment: Assignment, release_root: Path | None = None) -> Path:
-    """Build ``release_root/NAME/`` (default ``release/NAME``), replacing what was there; returns it."""
-    dest = (release_root or paths.release_root()) / assignment.name
+    """Build ``release_root/NAME/`` (default: ``release/NAME`` beside its assignments folder), replacing what
+    was there; returns it."""
+    dest = (release_root or assignment.release_root) / assignment.name
     with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
         built = _build(assignment, Path(tmp))
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +63,7 @@ def release(assignment: Assignment, release_root: Path | None = None) -> Path:
 
 def stale_files(assignment: Assignment, release_root: Path | None = None) -> list[str]:
     """How the committed ``release_root/NAME/`` differs from a fresh build; empty when up to date."""
-    committed = (release_root or paths.release_root()) / assignment.name
+    committed = (release_root or assignment.release_root) / assignment.name
     with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
         built = _build(assignment, Path(tmp))
         fresh, old = _files(built), _files(committed)

@@ -21,6 +21,8 @@ from pathlib import Path
 import jinja2
 
 from grader import gradebook, results, staleness
+from grader.course import Course, as_course
+from grader.late import late_text
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
@@ -58,8 +60,9 @@ class ClassReport:
 
     assignment: str
     results: list[dict]
-    missing: list[str]
+    pending: list[str]
     checks: list[CheckStats]
+    missing: list[str] = dataclasses.field(default_factory=list)
 
     def by_status(self, status: str) -> list[dict]:
         return [r for r in self.results if r.get("status") == status]
@@ -83,6 +86,12 @@ class ClassReport:
         return times
 
     @property
+    def late(self) -> list[dict]:
+        """The results of late submissions, latest first."""
+        late = [r for r in self.results if isinstance(r.get("seconds_late"), (int, float)) and r["seconds_late"] > 0]
+        return sorted(late, key=lambda r: -r["seconds_late"])
+
+    @property
     def warnings(self) -> list[tuple[str, str]]:
         """(student, warning) of every result that carries warnings for the TA (e.g. a bad timestamp.txt)."""
         return [(r["student"], warning) for r in self.results for warning in r.get("warnings", [])]
@@ -93,7 +102,8 @@ class ClassReport:
             "n": len(self.results), "graded": len(self.by_status("graded")),
             "ungradable": len(self.by_status("ungradable")), "error": len(self.by_status("error")),
             "stale": len(self.by_status("stale")),
-            "missing": len(self.missing), "scored": len(scores), "max_score": top,
+            "pending": len(self.pending), "missing": len(self.missing), "late": len(self.late),
+            "scored": len(scores), "max_score": top,
             "mean": statistics.fmean(scores) if scores else None,
             "median": statistics.median(scores) if scores else None,
             "full_marks": sum(1 for s in scores if top and abs(s - top) < 1e-9),
@@ -102,14 +112,17 @@ class ClassReport:
         }
 
 
-def load(course: Path, assignment: str, db_url: str | None = None) -> ClassReport:
+def load(course: Path | Course, assignment: str, db_url: str | None = None) -> ClassReport:
     """The results of ``assignment`` in ``course``; unreadable or malformed ones count as errors, never vanish.
 
     Results are read cleaned and validated (:func:`grader.results.read`), so no text or
     number a student controls can break the page; students are named by their folders.
+    Submissions without a result are ``pending``; roster students with neither are ``missing``.
     """
+    settings = as_course(course)
+    course = settings.root
     found, have = [], set()
-    final = gradebook.course_scores(course, assignment, db_url)  # manual grades count, as in the exports
+    final = gradebook.course_scores(settings, assignment, db_url)  # manual grades count, as in the exports
     autograded = course / "autograded"
     for path in sorted(autograded.glob(f"*/{assignment}/{results.RESULT_FILE}")) if autograded.is_dir() else []:
         folder = path.parent.parent.name
@@ -121,13 +134,14 @@ def load(course: Path, assignment: str, db_url: str | None = None) -> ClassRepor
                                                  final.get(folder)))
         have.add(folder)
     submitted = course / "submitted"
-    missing = sorted(results.clean_text(p.parent.name) for p in submitted.glob(f"*/{assignment}") if p.is_dir()
+    pending = sorted(results.clean_text(p.parent.name) for p in submitted.glob(f"*/{assignment}") if p.is_dir()
                      and p.parent.name not in have and not p.parent.name.startswith(".")) if submitted.is_dir() else []
+    missing = sorted({row.student_id for row in settings.roster} - have - set(pending))
     checks: dict[str, CheckStats] = {}
     for doc in found:
         if doc["status"] == "graded":
             _count_checks(checks, doc["checks"])
-    return ClassReport(assignment, sorted(found, key=lambda r: r["student"]), missing, list(checks.values()))
+    return ClassReport(assignment, sorted(found, key=lambda r: r["student"]), pending, list(checks.values()), missing)
 
 
 def _count_checks(checks: dict[str, CheckStats], items: list[dict]) -> None:
@@ -209,12 +223,12 @@ def render(report: ClassReport) -> str:
     return _ENV.get_template("report.html").render(
         r=report, s=report.summary(), plots=plots(report), checks=ranked,
         ungradable=report.by_status("ungradable"), errors=report.by_status("error"), stale=report.by_status("stale"),
-        generated_at=results.now())
+        generated_at=results.now(), late_text=late_text)
 
 
-def write_report(course: Path, assignment: str, html_path: Path) -> ClassReport:
+def write_report(course: Path | Course, assignment: str, html_path: Path, db_url: str | None = None) -> ClassReport:
     """Write the page of ``assignment`` to ``html_path``; returns what it shows."""
-    report = load(Path(course), assignment)
+    report = load(course, assignment, db_url)
     html = render(report)
     html_path = Path(html_path)
     html_path.parent.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ MAX_RESULT_BYTES = 16 << 20
 MAX_TEXT_CHARS = 20_000
 REPLACEMENT = "\ufffd"
 OPTIONAL_FIELDS = (("warnings", list), ("submitted_at", (str, type(None))), ("timings", dict), ("sandbox", dict),
-                   ("visible_tests", list), ("notebook_sha256", str), ("graded_at", str))
+                   ("visible_tests", list), ("notebook_sha256", str), ("graded_at", str), ("late", bool),
+                   ("seconds_late", (int, float)))
 _UNSAFE_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 

@@ -28,29 +28,31 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader import paths
+from grader.errors import UserError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 POINTS = 2
 FUNCTION = "solve"
 
 
-def check_name(name: str, root: Path) -> None:
-    """Raise ValueError for a name that is not a usable identifier, FileExistsError if it is taken."""
+def check_name(name: str, root: Path, folder: str = "assignments") -> None:
+    """Raise UserError for a name that is not a usable identifier, FileExistsError if it is taken."""
     if not NAME_PATTERN.match(name) or keyword.iskeyword(name):
-        raise ValueError(f"assignment name {name!r} must be a lower-case Python identifier "
+        raise UserError(f"assignment name {name!r} must be a lower-case Python identifier "
                          "(letters, digits, underscores; at most 40 characters), e.g. attention")
-    taken = [p for p in (root / "assignments" / name, root / "release" / name,
+    taken = [p for p in (root / folder / name, root / "release" / name,
                          root / "reference" / f"{name}.py", root / "reference" / name) if p.exists()]
     if taken:
         raise FileExistsError(f"refusing to overwrite: {', '.join(str(p) for p in taken)} already exist(s); "
                               "pick another name or remove it first")
 
 
-def new_assignment(name: str, root: Path | None = None) -> list[Path]:
-    """Write the scaffold of ``name`` under ``root`` (default: the project root); returns the files written."""
+def new_assignment(name: str, root: Path | None = None, assignments: str = "assignments") -> list[Path]:
+    """Write the scaffold of ``name`` into ``root/assignments`` and ``root/reference`` (default root: the
+    project root); returns the files written."""
     root = Path(root or paths.project_root())
-    check_name(name, root)
-    folder = root / "assignments" / name
+    check_name(name, root, assignments)
+    folder = root / assignments / name
     files = {
         folder / f"{name}.ipynb": None,
         folder / "grading" / "checks.py": checks_py(name),

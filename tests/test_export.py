@@ -17,6 +17,9 @@ from grader.export import columns, write_csv
 from grader.gradebook import course_db_url, open_gradebook, record
 
 TOY = Path(__file__).parent / "fixtures" / "nbgrader" / "toy"
+COURSE_CONFIG = 'assignments = "../assignments"  # the toy fixture is copied beside the course\n'
+HEADER = "student_id,status,score,max_score,square_tests,cube_tests,late,seconds_late,late_penalty,reason"
+ON_TIME = {"late": "", "seconds_late": "", "late_penalty": ""}
 
 
 
@@ -33,6 +36,7 @@ def course(tmp_path, toy, empty_gradebook) -> Path:
     """alice graded (a TA changed one cell by hand), bob ungradable, carol a harness error, dave not graded yet."""
     course = tmp_path / "course"
     course.mkdir()
+    (course / "grader.toml").write_text(COURSE_CONFIG)
     shutil.copy(empty_gradebook, course / "gradebook.db")
     results = [result("alice", square=1.0, cube=3.0), result("bob", "ungradable", reason="invalid JSON"),
                result("carol", "error", reason="sandbox crashed 3 times")]
@@ -56,22 +60,23 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def test_columns_follow_the_notebook(toy):
-    assert columns(toy) == ["student_id", "status", "score", "max_score", "square_tests", "cube_tests", "reason"]
+    assert columns(toy) == ["student_id", "status", "score", "max_score", "square_tests", "cube_tests",
+                            "late", "seconds_late", "late_penalty", "reason"]
 
 
 def test_export_rows(toy, course, tmp_path):
     out = tmp_path / "grades.csv"
     assert write_csv(toy, course, out) == 4
-    assert out.read_text().splitlines()[0] == "student_id,status,score,max_score,square_tests,cube_tests,reason"
+    assert out.read_text().splitlines()[0] == HEADER
     assert read_csv(out) == [
         {"student_id": "alice", "status": "graded", "score": "3.5", "max_score": "5.0",
-         "square_tests": "1.0", "cube_tests": "2.5", "reason": ""},
+         "square_tests": "1.0", "cube_tests": "2.5", **ON_TIME, "reason": ""},
         {"student_id": "bob", "status": "ungradable", "score": "0.0", "max_score": "5.0",
-         "square_tests": "0.0", "cube_tests": "0.0", "reason": "invalid JSON"},
+         "square_tests": "0.0", "cube_tests": "0.0", **ON_TIME, "reason": "invalid JSON"},
         {"student_id": "carol", "status": "error", "score": "", "max_score": "5.0",
-         "square_tests": "", "cube_tests": "", "reason": "sandbox crashed 3 times"},
-        {"student_id": "dave", "status": "missing", "score": "", "max_score": "5.0",
-         "square_tests": "", "cube_tests": "", "reason": "not graded yet: run grader autograde toy"},
+         "square_tests": "", "cube_tests": "", **ON_TIME, "reason": "sandbox crashed 3 times"},
+        {"student_id": "dave", "status": "pending", "score": "", "max_score": "5.0",
+         "square_tests": "", "cube_tests": "", **ON_TIME, "reason": "not graded yet: run grader autograde toy"},
     ]
 
 
@@ -81,14 +86,13 @@ def test_export_without_a_gradebook_lists_statuses(toy, tmp_path):
     shutil.copy(TOY / "toy.ipynb", course / "submitted" / "erin" / "toy" / "toy.ipynb")
     write_csv(toy, course, tmp_path / "grades.csv")
     assert [(r["student_id"], r["status"], r["score"]) for r in read_csv(tmp_path / "grades.csv")] == [
-        ("erin", "missing", "")]
+        ("erin", "pending", "")]
     assert not (course / "gradebook.db").exists()
 
 
 def test_totals_equal_nbgrader_export(toy, course, tmp_path):
     ours = tmp_path / "ours.csv"
-    assert main(["export", "toy", "--csv", str(ours), "--course", str(course),
-                 "--assignments", str(tmp_path / "assignments")]) == 0
+    assert main(["export", "toy", "--csv", str(ours), "--course", str(course)]) == 0
     bindir = Path(sys.executable).parent
     theirs = course / "nbgrader.csv"
     subprocess.run([str(bindir / "nbgrader"), "export", f"--db={course_db_url(course)}", f"--to={theirs}"],
@@ -128,7 +132,7 @@ def read_rows(path: Path) -> list[list[str]]:
 def test_canvas_export_with_the_canvas_roster(toy, course, canvas_roster, tmp_path, capsys):
     out = tmp_path / "canvas.csv"
     assert main(["export", "toy", "--format", "canvas", "--roster", str(canvas_roster), "--csv", str(out),
-                 "--course", str(course), "--assignments", str(tmp_path / "assignments")]) == 0
+                 "--course", str(course)]) == 0
     assert read_rows(out) == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "toy (4242)"],
         ["Points Possible", "", "", "", "", "5"],
@@ -138,14 +142,14 @@ def test_canvas_export_with_the_canvas_roster(toy, course, canvas_roster, tmp_pa
         ["Dent, Arthur", "1004", "D-4", "dave", "Sec 1", ""],          # not graded yet: left blank
     ]
     printed = capsys.readouterr().out
-    assert "carol: not in the roster" in printed and "dave: no score (missing" in printed
+    assert "carol: not in the roster" in printed and "dave: no score (pending" in printed
     assert "4 student(s) written" in printed
 
 
 def test_canvas_export_is_what_canvas_reads_back(toy, course, canvas_roster, tmp_path):
     """Re-read the file the way Canvas' importer does: required columns, ids matched, points possible row."""
-    from grader.collect import read_roster
     from grader.export import write_canvas_csv
+    from grader.roster import read_roster
 
     out = tmp_path / "canvas.csv"
     count, _ = write_canvas_csv(toy, course, out, canvas_roster)
@@ -160,8 +164,7 @@ def test_canvas_export_is_what_canvas_reads_back(toy, course, canvas_roster, tmp
 
 def test_canvas_export_without_a_roster_uses_sis_login_ids(toy, course, tmp_path):
     out = tmp_path / "canvas.csv"
-    assert main(["export", "toy", "--format", "canvas", "--csv", str(out), "--course", str(course),
-                 "--assignments", str(tmp_path / "assignments")]) == 0
+    assert main(["export", "toy", "--format", "canvas", "--csv", str(out), "--course", str(course)]) == 0
     rows = read_rows(out)
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "toy"]
     assert rows[1] == ["Points Possible", "", "", "", "", "5"]
@@ -172,20 +175,19 @@ def test_canvas_export_without_a_roster_uses_sis_login_ids(toy, course, tmp_path
 def test_canvas_column_can_be_named_and_a_non_canvas_roster_is_refused(toy, course, tmp_path, capsys):
     out = tmp_path / "canvas.csv"
     assert main(["export", "toy", "--format", "canvas", "--canvas-column", "Toy homework (777)", "--csv", str(out),
-                 "--course", str(course), "--assignments", str(tmp_path / "assignments")]) == 0
+                 "--course", str(course)]) == 0
     assert read_rows(out)[0][-1] == "Toy homework (777)"
     generic = tmp_path / "ids.csv"
     generic.write_text("lms_id,student_id\n1001,alice\n")
     assert main(["export", "toy", "--format", "canvas", "--roster", str(generic), "--csv", str(out),
-                 "--course", str(course), "--assignments", str(tmp_path / "assignments")]) == 1
-    assert "needs Canvas' gradebook export" in capsys.readouterr().out
+                 "--course", str(course)]) == 2
+    assert "needs Canvas' gradebook export" in capsys.readouterr().err
 
 
 def test_plain_csv_stays_the_default(toy, course, tmp_path):
     out = tmp_path / "plain.csv"
-    assert main(["export", "toy", "--csv", str(out), "--course", str(course),
-                 "--assignments", str(tmp_path / "assignments")]) == 0
-    assert out.read_text().splitlines()[0] == "student_id,status,score,max_score,square_tests,cube_tests,reason"
+    assert main(["export", "toy", "--csv", str(out), "--course", str(course)]) == 0
+    assert out.read_text().splitlines()[0] == HEADER
 
 
 # ----------------------------------------------------------------------------- text a student controls
@@ -210,6 +212,7 @@ def formula_course(tmp_path, toy, empty_gradebook) -> Path:
     """Students whose ids and reasons are spreadsheet formulas; graded ones have numeric scores."""
     course = tmp_path / "formulas"
     course.mkdir()
+    (course / "grader.toml").write_text(COURSE_CONFIG)
     shutil.copy(empty_gradebook, course / "gradebook.db")
     docs = [result(student, "ungradable", reason=f"=HYPERLINK(\"http://evil/{i}\")") for i, student in
             enumerate(FORMULAS)] + [result("evil", square=1.0, cube=0.0)]
@@ -249,6 +252,8 @@ def test_formulas_are_escaped_in_the_canvas_csv(toy, formula_course, tmp_path):
 def test_hostile_results_never_stop_the_export(toy, tmp_path, capsys):
     """Surrogates, NUL, long text, NaN, a non-UTF-8 folder name and broken files: every student gets a row."""
     course = tmp_path / "hostile"
+    course.mkdir()
+    (course / "grader.toml").write_text(COURSE_CONFIG)
     docs = {"amy": dict(result("amy", "ungradable"), reason="\udcff\x00" + "x" * 100_000),
             os.fsdecode(b"b\xffob"): result(os.fsdecode(b"b\xffob"), "ungradable", reason="\ud800"),
             "cid": dict(result("cid"), score=float("nan"), status=["graded"]),
@@ -264,6 +269,5 @@ def test_hostile_results_never_stop_the_export(toy, tmp_path, capsys):
     assert rows["amy"]["reason"].startswith("\ufffd\ufffdxxx") and len(rows["amy"]["reason"]) <= 20_000
     assert rows["dan"]["status"] == "error" and "unreadable" in rows["dan"]["reason"]
     canvas = tmp_path / "canvas.csv"
-    assert main(["export", "toy", "--format", "canvas", "--csv", str(canvas), "--course", str(course),
-                 "--assignments", str(tmp_path / "assignments")]) == 0
+    assert main(["export", "toy", "--format", "canvas", "--csv", str(canvas), "--course", str(course)]) == 0
     assert "b\ufffdob" in canvas.read_text(encoding="utf-8") and "amy: no score" in capsys.readouterr().out

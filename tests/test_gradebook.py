@@ -57,7 +57,7 @@ def test_ensure_assignment_mirrors_nbgrader_save_cells(toy, db):
 
 def test_record_then_scores(toy, db):
     record(db, toy, [result("alice", square=1.0, cube=3.0), result("bob", square=0.0, cube=0.5)])
-    untouched = {"manual": [], "comments": {}}  # no TA has graded or commented by hand
+    untouched = {"manual": [], "comments": {}, "late_penalty": 0.0, "seconds_late": 0.0}  # no TA, no due date
     assert scores(db, "toy") == {
         "alice": {"cells": {"square_tests": 1.0, "cube_tests": 3.0}, "score": 4.0, "max_score": 5.0, **untouched},
         "bob": {"cells": {"square_tests": 0.0, "cube_tests": 0.5}, "score": 0.5, "max_score": 5.0, **untouched},
@@ -103,7 +103,8 @@ def test_a_manual_grade_survives_a_re_record(toy, db):
 def test_ungradable_scores_zero_and_error_writes_nothing(toy, db):
     record(db, toy, [result("alice", status="ungradable"), result("carol", status="error")])
     assert scores(db, "toy") == {"alice": {"cells": {"square_tests": 0.0, "cube_tests": 0.0},
-                                           "score": 0.0, "max_score": 5.0, "manual": [], "comments": {}}}
+                                           "score": 0.0, "max_score": 5.0, "manual": [], "comments": {},
+                                           "late_penalty": 0.0, "seconds_late": 0.0}}
     assert ("student", "carol") not in state(db)
 
 

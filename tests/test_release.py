@@ -131,7 +131,7 @@ def test_assignment_names_lists_folders_with_their_notebook(toy, tmp_path):
 
 
 def test_release_command_check_and_fix(toy, tmp_path, capsys):
-    args = ["release", "--assignments", str(tmp_path / "assignments"), "--release-dir", str(tmp_path / "release")]
+    args = ["release", "--course", str(tmp_path), "--release-dir", str(tmp_path / "release")]
     assert main(args + ["--check"]) == 1
     assert "run `grader release toy` and commit release/toy" in capsys.readouterr().out
     assert main(args) == 0

@@ -1,4 +1,5 @@
-"""grader new: the scaffold passes release and the gate as generated, in a project of its own; never overwrites."""
+"""grader new: the scaffold passes release and the gate as generated, in a course directory of its own (never
+the installed package); never overwrites."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from grader.notebook.cells import grade_id, is_graded, is_solution, points
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    """An empty project root: GRADER_HOME points every command at it."""
-    monkeypatch.setenv("GRADER_HOME", str(tmp_path))
+    """An empty course directory, the current directory of every command (--course defaults to it)."""
+    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
@@ -28,7 +29,7 @@ def test_new_assignment_releases_and_passes_the_gate(project, tmp_path, capsys):
         "assignments/warmup/grading/config.toml", "assignments/warmup/grading/variants/wrong.py",
         "reference/warmup.py"}
 
-    assignment = Assignment.find("warmup")
+    assignment = Assignment.find("warmup", project / "assignments")
     cells = assignment.source.cells
     assert [grade_id(c) for c in cells if is_solution(c)] == ["warmup_impl"]
     assert [grade_id(c) for c in cells if is_graded(c)] == ["warmup_tests"]
@@ -86,3 +87,19 @@ def test_each_scaffold_gets_its_own_secret_seed(project):
     seeds = {tomllib.loads((project / "assignments" / n / "grading" / "config.toml").read_text())["seed"]
              for n in ("first", "second")}
     assert len(seeds) == 2
+
+
+def test_new_writes_into_the_course_config_folder_never_the_package(tmp_path, capsys):
+    from grader import paths
+
+    package = sorted(p.name for p in paths.assignments_root().iterdir())
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "grader.toml").write_text('assignments = "homework"\n')
+    assert main(["new", "attention", "--course", str(course)]) == 0
+    assert (course / "homework" / "attention" / "attention.ipynb").is_file()
+    assert (course / "reference" / "attention.py").is_file()
+    assert sorted(p.name for p in paths.assignments_root().iterdir()) == package
+    assert main(["release", "attention", "--course", str(course)]) == 0
+    assert (course / "release" / "attention" / "attention.ipynb").is_file()   # beside the course's own folder
+    assert "--course" in capsys.readouterr().out                             # the next step names the course

@@ -10,12 +10,10 @@ Exit status 0 when every submission got a result (graded or ungradable).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from grader.assignment import Assignment
 from grader.autograde import autograde
 from grader.cluster import client_factory
-from grader.commands.common import add_course_argument, print_table, require_sandbox
+from grader.commands.common import add_course_argument, load_course, print_table, require_sandbox
 
 
 def add_arguments(parser) -> None:
@@ -36,15 +34,12 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    assignment = Assignment.find(args.name)
-    confined = require_sandbox(args.unsafe_no_sandbox, Path(args.course))
-    try:
-        summary = autograde(Path(args.course), assignment, force=args.force, confined=confined, db_url=args.db,
-                            client_factory=client_factory(args.workers, args.scheduler), progress=not args.quiet,
-                            students=args.student)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    course = load_course(args)
+    assignment = course.assignment(args.name)
+    confined = require_sandbox(args.unsafe_no_sandbox, course.root)
+    summary = autograde(course, assignment, force=args.force, confined=confined, db_url=args.db,
+                        client_factory=client_factory(args.workers, args.scheduler), progress=not args.quiet,
+                        students=args.student)
     if summary.interrupted:
         done = summary.graded + summary.ungradable + len(summary.errors)
         print(f"interrupted: {done} of {summary.to_grade} graded; run the same command to finish", file=sys.stderr)

@@ -26,32 +26,34 @@ collected), 1 when none, 2 when the zip or the roster was refused.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from zoneinfo import ZoneInfoNotFoundError
 
 from grader.collect import ID_FORMATS, CollectError, collect, summary_lines
+from grader.commands.common import add_course_argument, load_course
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="the assignment, e.g. conv2d")
     parser.add_argument("--zip", type=Path, required=True, metavar="FILE", help="the LMS bulk download")
-    parser.add_argument("--course", type=Path, default=Path("."), help="the course directory (default: .)")
+    add_course_argument(parser)
     parser.add_argument("--roster", type=Path, default=None, metavar="CSV",
-                        help="map LMS ids to student ids: Canvas' gradebook export, or columns lms_id,student_id")
+                        help="map LMS ids to student ids: Canvas' gradebook export, or columns lms_id,student_id "
+                             "(default: grader.toml's roster)")
     parser.add_argument("--id-format", choices=ID_FORMATS, default="userid",
                         help="the student id of a user the roster lacks (default: userid)")
-    parser.add_argument("--timezone", default="UTC", metavar="TZ",
-                        help="the time zone of the times stored in the zip (IANA name, default: UTC)")
+    parser.add_argument("--timezone", default=None, metavar="TZ",
+                        help="the time zone of the times stored in the zip (IANA name, default: grader.toml's "
+                             "timezone, else UTC)")
 
 
 def run(args: argparse.Namespace) -> int:
+    course = load_course(args)
     try:
-        report = collect(args.zip, args.name, args.course, roster=args.roster, timezone=args.timezone,
-                         id_format=args.id_format)
-    except (CollectError, ValueError, ZoneInfoNotFoundError) as error:
-        print(f"grader collect: {error}", file=sys.stderr)
-        return 2
-    for line in summary_lines(report, args.name, args.course):
+        report = collect(args.zip, args.name, course.root, roster=args.roster or course.roster_path,
+                         timezone=args.timezone or course.config.timezone, id_format=args.id_format)
+    except ZoneInfoNotFoundError:
+        raise CollectError(f"--timezone {args.timezone!r} is not an IANA time zone such as Europe/Budapest") from None
+    for line in summary_lines(report, args.name, course.root):
         print(line)
     return 0 if report.collected or report.unchanged or report.older else 1

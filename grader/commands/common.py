@@ -7,12 +7,19 @@ import textwrap
 from pathlib import Path
 
 from grader.cluster import before_cluster
+from grader.course import CONFIG_FILE, Course
 from grader.doctor import examine
 from grader.sandbox.bwrap import SandboxUnavailable, probe
 
 
 def add_course_argument(parser) -> None:
-    parser.add_argument("--course", default=".", help="nbgrader course directory (default: current directory)")
+    parser.add_argument("--course", type=Path, default=Path("."),
+                        help=f"the course directory, with its {CONFIG_FILE} (default: the current directory)")
+
+
+def load_course(args) -> Course:
+    """The course of ``--course``, its grader.toml read (a bad one is a one-line error naming the file)."""
+    return Course.load(args.course)
 
 
 def require_sandbox(unsafe: bool, course: Path | None = None) -> bool:

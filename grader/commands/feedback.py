@@ -8,9 +8,8 @@ test code or hidden inputs. A result that cannot be read or rendered is reported
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from grader.commands.common import add_course_argument
+from grader.commands.common import add_course_argument, load_course
 from grader.feedback import write_feedback
 
 
@@ -22,8 +21,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    pages, problems = write_feedback(Path(args.course), args.name, args.db)
-    print(f"{args.name}: wrote {len(pages)} feedback page(s) under {Path(args.course) / 'feedback'}")
+    course = load_course(args)
+    course.assignment(args.name)  # an unknown name is a one-line error, not zero pages
+    pages, problems = write_feedback(course, args.name, args.db)
+    print(f"{args.name}: wrote {len(pages)} feedback page(s) under {course.root / 'feedback'}")
     for problem in problems:
         print(f"error: no page for {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -9,19 +9,19 @@ points add up to each graded cell's points. Exit status 0 only if all hold.
 
 from __future__ import annotations
 
-from grader.assignment import Assignment
-from grader.commands.common import require_sandbox
+from grader.commands.common import add_course_argument, load_course, require_sandbox
 from grader.gate import run_gate
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", help="assignment name, e.g. conv2d")
+    add_course_argument(parser)
     parser.add_argument("--workers", type=int, default=None, help="parallel gradings (default: CPU count)")
     parser.add_argument("--unsafe-no-sandbox", action="store_true", help="run without bubblewrap")
 
 
 def run(args) -> int:
-    assignment = Assignment.find(args.name)
+    assignment = load_course(args).assignment(args.name)
     problems, lines = run_gate(assignment, confined=require_sandbox(args.unsafe_no_sandbox), workers=args.workers)
     for problem in problems:
         print(f"FAIL  {problem}")

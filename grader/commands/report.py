@@ -1,10 +1,12 @@
 """Class statistics of an assignment as one self-contained HTML page.
 
 Reads COURSE/autograded/*/NAME/result.json and writes FILE: summary numbers
-(results, graded, ungradable, harness errors, not graded yet, mean, median),
+(results, graded, ungradable, harness errors, not graded yet, roster students
+without a submission, late, mean, median),
 a score histogram, the failure rate of every hidden check (which mistakes are
 common, most failed first), the run-time distribution, the ungradable
-submissions and harness errors with their reasons, and warnings for the TA (e.g.
+submissions and harness errors with their reasons, the late submissions with
+their penalties, the students with no submission, and warnings for the TA (e.g.
 an unusable timestamp.txt). The plots are PNGs inlined into the page, which loads
 nothing from the network: mail it or upload it as is.
 """
@@ -15,11 +17,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from grader.commands.common import add_course_argument, load_course
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="the assignment, e.g. conv2d")
     parser.add_argument("--html", type=Path, required=True, metavar="FILE", help="the page to write")
-    parser.add_argument("--course", type=Path, default=Path("."), help="the course directory (default: .)")
+    add_course_argument(parser)
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="gradebook database URL, for manual grades and late penalties "
+                             "(default: sqlite COURSE/gradebook.db)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,9 +38,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from grader.report import write_report
 
-    report = write_report(args.course, args.name, args.html)
+    course = load_course(args)
+    report = write_report(course, args.name, args.html, args.db)
     summary = report.summary()
-    if not summary["n"] and not summary["missing"]:
+    if not summary["n"] and not summary["pending"]:
         print(f"note: no results for {args.name} under {args.course / 'autograded'}: "
               f"run `grader autograde {args.name}` first")
     mean = f"{summary['mean']:.2f}" if summary["mean"] is not None else "-"

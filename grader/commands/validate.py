@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.assignment import Assignment
+from grader.commands.common import add_course_argument, load_course
 from grader.sandbox.bwrap import SandboxUnavailable, probe
 from grader.validate import validate
 
@@ -21,6 +21,7 @@ from grader.validate import validate
 def add_arguments(parser) -> None:
     parser.add_argument("notebook", help="your notebook, e.g. conv2d.ipynb")
     parser.add_argument("--assignment", default=None, help="assignment name (default: the notebook's file name)")
+    add_course_argument(parser)
 
 
 def _sandbox_available() -> bool:
@@ -43,7 +44,7 @@ def _describe(cell: dict) -> str:
 
 def run(args) -> int:
     path = Path(args.notebook)
-    assignment = Assignment.find(args.assignment or path.stem)
+    assignment = load_course(args).assignment(args.assignment or path.stem)
     report = validate(path, assignment, confined=_sandbox_available())
     if report.ungradable:
         for warning in report.warnings:
