@@ -25,12 +25,13 @@ from tqdm import tqdm
 
 from grader import gradebook, paths, regrade, results
 from grader.assignment import Assignment
+from grader.collect import RECORD_FILE
 from grader.course import Course, as_course
 from grader.errors import UserError
 from grader.grade import GradingJob, grade
 from grader.notebook import annotate
 from grader.notebook.submission import sha256
-from grader.timestamps import parse_timestamp, read_timestamp, timestamp_text
+from grader.timestamps import TIMESTAMP_FILE, parse_timestamp, read_timestamp, timestamp_text
 
 
 @dataclasses.dataclass
@@ -77,12 +78,16 @@ def _folder_problem(folder: Path, notebook: Path) -> str:
     if notebook.is_symlink():
         return f"{notebook.name} is a symbolic link, not a notebook file"
     if not notebook.is_file():
-        found = f" (found {', '.join(others)})" if others else ""
+        handed_in = others or sorted(p.name for p in folder.iterdir() if p.name not in BOOKKEEPING)[:5]
+        found = f" (found {', '.join(handed_in)})" if handed_in else ""
         return f"no {notebook.name} in the submission{found}: submit the notebook under its released name"
     if others:
         return (f"the submission holds several notebooks ({notebook.name}, {', '.join(others)}): "
                 f"submit only {notebook.name}")
     return ""
+
+
+BOOKKEEPING = (TIMESTAMP_FILE, RECORD_FILE, "submission_secret.txt")
 
 
 def _is_current(course: Path, job: GradingJob) -> bool:

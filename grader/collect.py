@@ -116,6 +116,7 @@ class CollectReport:
     older: list[tuple[Entry, str]] = dataclasses.field(default_factory=list)         # (not written, why)
     superseded: list[tuple[Entry, Entry]] = dataclasses.field(default_factory=list)  # (older, winner)
     not_notebooks: list[Entry] = dataclasses.field(default_factory=list)
+    without_notebook: list[Entry] = dataclasses.field(default_factory=list)              # kept, graded ungradable
     unmatched: list[tuple[str, Path, str]] = dataclasses.field(default_factory=list)  # (entry, copied to, why)
     unmatched_kept: list[tuple[str, Path]] = dataclasses.field(default_factory=list)  # already in .unmatched
     skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)          # (entry, why)
@@ -231,6 +232,9 @@ def collect(zip_path: Path, assignment: str, course: Path, *, roster: Path | Non
         by_student = _sort_entries(entries, unmatched, report)
         for student, ranked in sorted(by_student.items()):
             _collect_student(archive, course, assignment, student, ranked, max_file_bytes, report)
+        for entry in report.not_notebooks:
+            if entry.student not in by_student:
+                _keep_without_notebook(archive, course, assignment, entry, max_file_bytes, report)
         for entry in unmatched:
             _keep_unmatched(archive, course, entry, max_file_bytes, report)
     return report
@@ -410,6 +414,31 @@ def _write_submission(folder: Path, assignment: str, data: bytes, entry: Entry) 
     _write_atomic(folder / RECORD_FILE, (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode())
 
 
+def _keep_without_notebook(archive: zipfile.ZipFile, course: Path, assignment: str, entry: Entry,
+                           max_file_bytes: int, report: CollectReport) -> None:
+    """Keep the file of a student who handed in no notebook in their folder, so they are graded ungradable.
+
+    Only while no notebook of theirs is collected; the file gets a harmless name that is never
+    the notebook's or a bookkeeping file's, and a copy already there is not made again.
+    """
+    folder = paths.submitted_notebook(course, entry.student, assignment).parent
+    if (folder / f"{assignment}.ipynb").exists():
+        return
+    try:
+        data = _read(archive, entry.info, max_file_bytes)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = safe_file_name(entry.filename)
+        if name.lower().endswith(".ipynb") or name in (TIMESTAMP_FILE, RECORD_FILE):
+            name = f"uploaded-{name}"
+        target, already = _unmatched_target(folder, name, data)
+        if not already:
+            _write_atomic(target, data)
+    except (CollectError, OSError) as error:
+        report.skipped.append((entry.name, f"not kept: {error}"))
+        return
+    report.without_notebook.append(entry)
+
+
 def _keep_unmatched(archive: zipfile.ZipFile, course: Path, entry: Entry, max_file_bytes: int,
                     report: CollectReport) -> None:
     """Copy an unmatched file to ``submitted/.unmatched/``, unless a copy with its bytes is already there."""
@@ -531,7 +560,10 @@ def _sections(report: CollectReport, course: Path) -> list[tuple[str, list[str]]
         ("superseded by a later file of the same student (not imported)",
          [f"{old.student}: {old.name} ({timestamp_text(old.when)}), kept {new.name}"
           for old, new in report.superseded]),
-        ("not a notebook (not graded)", [f"{e.student}: {e.name}" for e in report.not_notebooks]),
+        ("not a notebook (not graded)", [f"{e.student}: {e.name}" for e in report.not_notebooks
+                                         if e not in report.without_notebook]),
+        ("kept in the student's folder: no notebook from them, so they are graded as ungradable",
+         [f"{e.student}: {e.name}" for e in report.without_notebook]),
         (f"not imported as a submission (copied to {course / 'submitted' / UNMATCHED_DIR})",
          [f"{name} -> {target.name} ({why})" for name, target, why in report.unmatched]),
         ("skipped", [f"{name}: {why}" for name, why in report.skipped]),

@@ -404,3 +404,24 @@ def test_the_same_notebook_submitted_later_moves_its_time_forward(tmp_path):
                                         "now with its later time"}
     assert read_timestamp(course / "submitted" / "20001" / "conv2d")[0] == datetime.datetime(
         2024, 10, 10, 18, 30, tzinfo=datetime.timezone.utc)
+
+
+def test_a_student_with_no_notebook_keeps_their_file_and_is_graded_ungradable(tmp_path, capsys):
+    from grader.assignment import Assignment
+    from grader.autograde import find_jobs
+
+    download = make_zip(tmp_path / "canvas.zip", [
+        ("horvathz_55555_70010_conv2d.py", MARCH_1, b"def conv2d(x, w, b):\n    return x\n"),
+        ("horvathz_55555_70011_timestamp.txt", MARCH_1, b"2099-01-01 00:00:00 UTC"),   # never a bookkeeping file
+        ("smithj_12345_67890_conv2d.ipynb", MARCH_1, notebook_bytes("smithj")),
+        ("smithj_12345_67891_notes.pdf", MARCH_1, b"%PDF-1.4"),                        # has a notebook: listed only
+    ])
+    course = tmp_path / "course"
+    assert main(["collect", "conv2d", "--zip", str(download), "--course", str(course)]) == 0
+    assert "2 file(s) kept in the student's folder" in capsys.readouterr().out
+    assert files_under(course / "submitted" / "55555") == {"conv2d/conv2d.py", "conv2d/uploaded-timestamp.txt"}
+    assert "notes.pdf" not in str(files_under(course / "submitted" / "12345"))
+    jobs = {job.student: job for job, _ in find_jobs(course, Assignment.find("conv2d"), confined=True)}
+    assert jobs["55555"].problem.startswith("no conv2d.ipynb in the submission (found conv2d.py, "
+                                            "uploaded-timestamp.txt)")
+    assert jobs["55555"].submitted_at is None and jobs["12345"].problem == ""

@@ -50,6 +50,7 @@ ROSTER = (  # Canvas' Grades > Export: SIS Login IDs are Neptun codes
     '"Tóth, Dániel",20003,,TOTHD1,CNN,\n'
     '"Szabó, Éva",20004,,SZABE1,CNN,\n'
     '"Kiss, Péter",20005,,KISSP1,CNN,\n'
+    '"Horváth, Zsófia",20006,,HORVZ1,CNN,\n'
     '"Student, Test",29999,,,CNN,\n'
 )
 TOTH_LATE = 122460  # 2024-10-12 10:00 CEST is 1 d 10 h 1 min after 2024-10-10 23:59 CEST
@@ -57,6 +58,8 @@ TOTH_LATE = 122460  # 2024-10-12 10:00 CEST is 1 d 10 h 1 min after 2024-10-10 2
 
 def notebook(kind: str) -> bytes:
     """A real submission: the solution, the stub, or a known-wrong variant."""
+    if kind == "python":
+        return b"def conv2d(x, w, b):\n    return x\n"
     if kind == "solution":
         nb = submission(ASSIGNMENT, None)
     elif kind == "stub":
@@ -110,6 +113,7 @@ def semester(tmp_path_factory) -> Path:
         ("nagybence_20012_7000103_conv2d.ipynb", (2024, 10, 9, 9, 0, 0), "stub"),
         ("tóthdániel_late_20003_7000104_conv2d.ipynb", (2024, 10, 12, 10, 0, 0), "solution"),
         ("szabóéva_late_20004_7000105_conv2d.ipynb", (2024, 10, 12, 10, 0, 0), "solution"),
+        ("horváthzsófia_20006_7000106_conv2d.py", (2024, 10, 9, 10, 0, 0), "python"),
     ])
     older = make_zip(root / "oct08.zip", [("kovácsanna_20001_7000100_conv2d.ipynb", (2024, 10, 7, 10, 0, 0), "stub")])
     grader("collect", "conv2d", "--zip", str(newer), "--course", str(course))
@@ -133,7 +137,9 @@ def test_every_roster_student_has_a_final_row_everywhere(semester):
             "NAGYB2": ("graded", "0.0", "", "", ""),                # one name, two students
             "SZABE1": ("graded", "10.0", "", "", ""),               # late by the due date, inside the extension
             "TOTHD1": ("graded", "8.0", "yes", str(TOTH_LATE), "2.0"),  # two started days, 10 % each
-            "KISSP1": ("missing", "", "", "", "")}                  # on the roster, nothing submitted
+            "KISSP1": ("missing", "", "", "", ""),                  # on the roster, nothing submitted
+            "HORVZ1": ("ungradable", "0.0", "", "", "")}            # only a .py: ungradable, with the reason
+    assert "no conv2d.ipynb in the submission (found conv2d.py)" in rows["HORVZ1"]["reason"]
     assert 0 < float(rows["NAGYB1"]["score"]) < 10                   # the resubmitted, flipped kernel counts
     assert "Student, Test" not in str(rows)
 
@@ -223,24 +229,31 @@ MOODLE_ROSTER = ("lms_id,student_id,name,email\n"
 def test_moodle_zip_roster_and_grading_worksheet(tmp_path):
     course = tmp_path / "course"
     course.mkdir()
-    (course / "grader.toml").write_text('roster = "participants.csv"\n', encoding="utf-8")
+    (course / "grader.toml").write_text('roster = "participants.csv"\n[late]\nmethod = "zero"\n'
+                                        '[due]\nconv2d = 2024-10-10T23:59:00Z\n', encoding="utf-8")
     (course / "participants.csv").write_text(MOODLE_ROSTER, encoding="utf-8")
     download = make_zip(tmp_path / "moodle.zip", [
         ("Nagy Bence_301_assignsubmission_file_/conv2d.ipynb", (2024, 10, 9, 10, 0, 0), "solution"),
         ("Nagy Bence_302_assignsubmission_file_/conv2d.ipynb", (2024, 10, 9, 10, 0, 0), "stub"),
-        ("Horváth Zsófia_303_assignsubmission_file_conv2d.ipynb", (2024, 10, 9, 10, 0, 0), "solution"),
+        ("Horváth Zsófia_303_assignsubmission_file_conv2d.ipynb", (2024, 10, 11, 10, 0, 0), "solution"),  # late
     ])
+    earlier = make_zip(tmp_path / "moodle-earlier.zip", [
+        ("Nagy Bence_301_assignsubmission_file_/conv2d.ipynb", (2024, 10, 8, 10, 0, 0), "stub")])
     grader("collect", "conv2d", "--zip", str(download), "--course", str(course))
+    assert "older than the collected notebook" in grader("collect", "conv2d", "--zip", str(earlier),
+                                                         "--course", str(course))
     grader("autograde", "conv2d", "--course", str(course), "--workers", "1", "--quiet")
     worksheet = tmp_path / "moodle.csv"
     grader("export", "conv2d", "--format", "moodle", "--csv", str(worksheet), "--course", str(course))
     rows = {r["Identifier"]: r for r in read_csv(worksheet)}
     assert {i: (r["Full name"], r["Status"], r["Grade"]) for i, r in rows.items()} == {
         "Participant 301": ("Nagy Bence", "graded", "10"), "Participant 302": ("Nagy Bence", "graded", "0"),
-        "Participant 303": ("Horváth Zsófia", "graded", "10"), "Participant 304": ("Kiss Péter", "missing", "")}
+        "Participant 303": ("Horváth Zsófia", "graded", "0"), "Participant 304": ("Kiss Péter", "missing", "")}
     assert rows["Participant 304"]["Email address"] == "peter.kiss@hallgato.example.hu"
+    assert rows["Participant 303"]["Feedback comments"] == "late by 10 h 1 min"     # 'zero': late scores 0
     theirs = nbgrader_export(course)
-    assert {s: float(r["score"]) for s, r in theirs.items()} == {"NAGYB1": 10, "NAGYB2": 0, "HORVZ1": 10, "KISSP1": 0}
+    assert {s: float(r["score"]) for s, r in theirs.items()} == {"NAGYB1": 10, "NAGYB2": 0, "HORVZ1": 0, "KISSP1": 0}
+    assert float(theirs["HORVZ1"]["raw_score"]) == 10 and float(theirs["HORVZ1"]["late_submission_penalty"]) == 10
     assert theirs["HORVZ1"]["email"] == "zsofia.horvath@hallgato.example.hu"
 
 

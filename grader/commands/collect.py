@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    course = load_course(args)
+    course = load_course(args, create=True)
     try:
         report = collect(args.zip, args.name, course.root, roster=args.roster or course.roster_path,
                          timezone=args.timezone or course.config.timezone, id_format=args.id_format)

@@ -9,6 +9,7 @@ from pathlib import Path
 from grader.cluster import before_cluster
 from grader.course import CONFIG_FILE, Course
 from grader.doctor import examine
+from grader.errors import UserError
 from grader.sandbox.bwrap import SandboxUnavailable, probe
 
 
@@ -17,8 +18,16 @@ def add_course_argument(parser) -> None:
                         help=f"the course directory, with its {CONFIG_FILE} (default: the current directory)")
 
 
-def load_course(args) -> Course:
-    """The course of ``--course``, its grader.toml read (a bad one is a one-line error naming the file)."""
+def load_course(args, create: bool = False) -> Course:
+    """The course of ``--course``, its grader.toml read (a bad one is a one-line error naming the file).
+
+    A course directory that does not exist is an error, unless ``create`` (``grader new``) makes it.
+    """
+    if create:
+        args.course.mkdir(parents=True, exist_ok=True)
+    if not args.course.is_dir():
+        raise UserError(f"{args.course}: no such course directory (--course names the folder that holds "
+                        f"submitted/ and {CONFIG_FILE})")
     return Course.load(args.course)
 
 

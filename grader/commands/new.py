@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    course = load_course(args)
+    course = load_course(args, create=True)
     root = course.assignments_dir.parent
     written = new_assignment(args.name, root, course.assignments_dir.name)
     for path in written:
