@@ -97,6 +97,10 @@ class Assignment:
         """The known-wrong variants of ``grading/variants/``."""
         return read_variants(self.grading_dir / "variants")
 
+    def alternatives(self) -> list[Variant]:
+        """Correct solutions written differently (``grading/alternatives/``): each must score full marks."""
+        return read_variants(self.grading_dir / "alternatives")
+
 
 def _load_module(name: str, path: Path):
     if not path.is_file():

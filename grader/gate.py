@@ -1,4 +1,10 @@
-"""The release gate: the solution scores full marks, the stub zero, every known-wrong variant loses points."""
+"""The release gate: the solution scores full marks, the stub zero, every known-wrong variant loses points.
+
+Every correct solution written differently (``grading/alternatives/``: loops or einsum,
+Sequential or functional, ...) must score full marks *and* pass every visible test, so the
+visible tests are never stricter than the hidden checks and no hidden check tests a
+requirement the notebook does not state.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ from pathlib import Path
 from grader.assignment import Assignment
 from grader.grade import GradingJob, grade
 from grader.sampleclass import release_notebook, submission, write_submission
+
+ALTERNATIVE = "alternative-"
 
 
 @dataclasses.dataclass
@@ -42,8 +50,11 @@ def consistency_problems(assignment: Assignment) -> list[str]:
 
 def _judge(student: str, result: dict, variant) -> GateLine:
     score, top = result["score"], result["max_score"]
-    if student == "solution":
-        ok, expected = result["status"] == "graded" and score == top, "full marks"
+    if student == "solution" or student.startswith(ALTERNATIVE):
+        failing = [t.get("cell", "") for t in result.get("visible_tests", []) if not t.get("passed")]
+        ok, expected = result["status"] == "graded" and score == top and not failing, "full marks, visible tests pass"
+        if result["status"] == "graded" and score == top and failing:
+            return GateLine(student, expected, score, top, False, "fails visible test(s) " + ", ".join(failing))
     elif student == "stub":
         ok, expected = result["status"] == "graded" and score == 0, "zero"
     else:
@@ -62,8 +73,9 @@ def run_gate(assignment: Assignment, *, confined: bool = True,
     """Grade the solution, the stub and each variant; returns (consistency problems, one line each)."""
     problems = consistency_problems(assignment)
     variants = {f"variant-{v.name}": v for v in assignment.variants()}
+    alternatives = {f"{ALTERNATIVE}{v.name}": v for v in assignment.alternatives()}
     notebooks = {"solution": submission(assignment, None), "stub": release_notebook(assignment),
-                 **{student: submission(assignment, v) for student, v in variants.items()}}
+                 **{student: submission(assignment, v) for student, v in {**variants, **alternatives}.items()}}
     with tempfile.TemporaryDirectory(prefix="grader-gate-") as course:
         jobs = {}
         for student, notebook in notebooks.items():

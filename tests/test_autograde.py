@@ -27,7 +27,7 @@ from grader.sampleclass import release_notebook, submission, write_submission
 FIXTURES = Path(__file__).parent / "fixtures" / "conv2d"
 ASSIGNMENT = Assignment.find("conv2d")
 VARIANTS = {v.name: v for v in ASSIGNMENT.variants()}
-ALTERNATIVES = {v.name: v for v in read_variants(FIXTURES / "alternatives")}
+ALTERNATIVES = {v.name: v for v in [*ASSIGNMENT.alternatives(), *read_variants(FIXTURES / "alternatives")]}
 
 
 def build(course: Path) -> dict[str, str]:

@@ -18,7 +18,6 @@ from proxy import Harness, LocalStudent, check_rng, own_cpu_time
 
 from grader.assignment import Assignment
 from grader.checks import CheckFailed
-from grader.notebook.variants import read_variants
 from grader.sandbox.errors import StudentCodeError, StudentFailure
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -62,7 +61,7 @@ def variants(name: str):
 
 
 def alternatives(name: str):
-    return read_variants(FIXTURES / name / "alternatives")
+    return Assignment.find(name).alternatives()
 
 
 def by_assignment(items) -> list:

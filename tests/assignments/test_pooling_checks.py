@@ -12,7 +12,6 @@ check reports for the smallest case.
 
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,7 +20,6 @@ from proxy import Harness, LocalStudent, check_rng
 import reference
 from grader.assignment import Assignment
 from grader.checks import CheckFailed
-from grader.notebook.variants import read_variants
 
 ASSIGNMENT = Assignment.find("pooling")
 HARNESS = Harness(ASSIGNMENT)
@@ -29,7 +27,7 @@ CHECKS = ASSIGNMENT.checks
 CHECKS_MODULE = CHECKS[0].function.__globals__
 SEED = ASSIGNMENT.config.seed
 VARIANTS = ASSIGNMENT.variants()
-ALTERNATIVES = read_variants(Path(__file__).resolve().parents[1] / "fixtures" / "pooling" / "alternatives")
+ALTERNATIVES = Assignment.find("pooling").alternatives()
 CALL_OVERHEAD_S = 0.002   # what one student.call costs in the real harness, beyond the student's code
 
 LECTURE_X = np.array([[5, 2, -3, 0], [2, -1, 4, -1], [-4, -4, -3, 0], [3, 5, 0, -1]], dtype=float).reshape(1, 4, 4, 1)
