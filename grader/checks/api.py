@@ -15,6 +15,15 @@ the student's result chose (its shape, dtype, values, exact counts): code that h
 seen hidden inputs could write them into those. The helpers here say which axis is
 wrong and how many values differ in coarse words (:func:`shape_mismatch`,
 :func:`how_many`); checks that write their own messages use them too.
+
+Two mistakes get their own message wherever a check uses these helpers:
+
+- a result computed in float32 where the check asks for float64 precision (``rtol`` below
+  1e-5) fails with :data:`FLOAT32_PRECISION`, not as a wrong value: its dtype is float32 or
+  less, or it misses the tolerance but is within float32's;
+- a result that does not change when its input does (zeros of the right shape, a published
+  answer typed in) fails :func:`expect_depends_on`: a shape or a published example earns
+  points only together with behaviour on inputs the student never saw.
 """
 
 from __future__ import annotations
@@ -23,6 +32,16 @@ import dataclasses
 from typing import Callable
 
 import numpy as np
+
+#: The message (after "the result ...") of a result that is right only to float32 precision.
+FLOAT32_PRECISION = "matches only to float32 precision: compute in float64"
+
+# A check whose rtol is below this asks for float64 precision: float32 keeps about 7 digits.
+_FLOAT64_RTOL = 1e-5
+# Within these (atol times the largest expected magnitude) a result that misses float64's
+# tolerance is a float32 computation, not a wrong formula: float32 sums of a few hundred terms
+# stay far inside them, every mistake the variants make is far outside.
+_FLOAT32_RTOL, _FLOAT32_ATOL = 1e-4, 1e-4
 
 
 class CheckFailed(AssertionError):
@@ -100,20 +119,50 @@ def expect_shape(actual, shape: tuple, what: str = "the result") -> np.ndarray:
     return actual
 
 
+def _asks_for_float64(expected: np.ndarray, rtol: float) -> bool:
+    return expected.dtype.kind == "f" and expected.dtype.itemsize >= 8 and rtol < _FLOAT64_RTOL
+
+
+def _within_float32(actual: np.ndarray, expected: np.ndarray) -> bool:
+    scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+    return bool(np.all(np.isclose(actual, expected, rtol=_FLOAT32_RTOL, atol=_FLOAT32_ATOL * scale)))
+
+
 def expect_close(actual, expected: np.ndarray, *, rtol: float = 1e-6, atol: float = 1e-9,
                  what: str = "the result") -> None:
     """Fail unless ``actual`` matches ``expected`` elementwise within the tolerances.
 
     The message says in coarse words how many entries differ, never the hidden
-    values, the student's values or the exact count.
+    values, the student's values or the exact count. Where the tolerances ask for
+    float64 precision, a float32 (or float16) result, or one that misses them but is
+    right to float32 precision, fails with :data:`FLOAT32_PRECISION` instead.
     """
+    expected = np.asarray(expected)
     actual = expect_shape(actual, expected.shape, what)
     if not np.all(np.isfinite(actual)):
         raise CheckFailed(f"{what} contains NaN or infinite values")
+    float64 = _asks_for_float64(expected, rtol)
     wrong = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
     if wrong.any():
+        if float64 and _within_float32(actual, expected):
+            raise CheckFailed(f"{what} {FLOAT32_PRECISION}")
         raise CheckFailed(f"{what} differs from the expected values at {how_many(int(wrong.sum()), wrong.size)} "
                           f"of {wrong.size} positions (tolerance rtol={rtol:g}, atol={atol:g})")
+    if float64 and actual.dtype.kind == "f" and actual.dtype.itemsize < 8:
+        raise CheckFailed(f"{what} {FLOAT32_PRECISION}")
+
+
+def expect_depends_on(actual, other, changed: str, what: str = "the result") -> None:
+    """Fail when ``actual`` and ``other``, results for inputs that differ in ``changed``, are identical.
+
+    A check that gives a point for a shape (or for a published example) calls this too, on
+    hidden inputs whose expected results differ: output that ignores its input (zeros of
+    the right shape, an answer typed in) earns nothing.
+    """
+    actual, other = expect_array(actual, what), expect_array(other, what)
+    if actual.shape == other.shape and np.array_equal(actual, other, equal_nan=True):
+        raise CheckFailed(f"{what} stays the same when {changed} changes: compute it from the inputs "
+                          "(the right shape alone earns nothing)")
 
 
 def expect_equal(actual, expected, what: str = "the result") -> None:

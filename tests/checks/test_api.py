@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from grader.checks.api import CheckFailed, expect_close, expect_equal, expect_shape, how_many, shape_mismatch
+from grader.checks.api import (
+    FLOAT32_PRECISION,
+    CheckFailed,
+    expect_close,
+    expect_depends_on,
+    expect_equal,
+    expect_shape,
+    how_many,
+    shape_mismatch,
+)
 
 
 @pytest.mark.parametrize(("wrong", "size", "words"), [(1, 12, "one"), (3, 12, "some"), (6, 12, "most"),
@@ -28,3 +37,66 @@ def test_nothing_the_result_chose_is_repeated(call):
     with pytest.raises(CheckFailed) as failed:
         call()
     assert "424242" not in str(failed.value) and "313131" not in str(failed.value) and "int8" not in str(failed.value)
+
+
+# ----------------------------------------------------------------------------- precision
+
+def _sums(dtype):
+    """Sums of many random products computed in ``dtype``, and the float64 truth."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(50, 300)), rng.normal(size=(300, 40))
+    return (a.astype(dtype) @ b.astype(dtype)), a @ b
+
+
+def test_a_float32_result_is_told_to_compute_in_float64():
+    result, expected = _sums(np.float32)
+    with pytest.raises(CheckFailed) as failed:
+        expect_close(result, expected)
+    assert str(failed.value) == f"the result {FLOAT32_PRECISION}"
+    assert FLOAT32_PRECISION == "matches only to float32 precision: compute in float64"
+
+
+def test_float32_arithmetic_returned_as_float64_is_a_precision_failure_too():
+    result, expected = _sums(np.float32)
+    with pytest.raises(CheckFailed, match="only to float32 precision: compute in float64"):
+        expect_close(result.astype(np.float64), expected, what="the result for a 5x6 image")
+
+
+def test_a_float32_result_fails_even_where_its_values_happen_to_be_exact():
+    """Small integers are exact in float32: the dtype alone says the computation was float32."""
+    with pytest.raises(CheckFailed, match=FLOAT32_PRECISION):
+        expect_close(np.array([[9, -20], [22, 11]], np.float32), np.array([[9.0, -20.0], [22.0, 11.0]]))
+    with pytest.raises(CheckFailed, match=FLOAT32_PRECISION):
+        expect_close(np.ones(3, np.float16), np.ones(3))
+
+
+def test_float64_and_integer_results_pass_and_wrong_float32_results_are_wrong_values():
+    result, expected = _sums(np.float64)
+    expect_close(result, expected)
+    expect_close(np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0]))
+    wrong, expected = _sums(np.float32)
+    with pytest.raises(CheckFailed, match="differs from the expected values"):
+        expect_close(wrong + 0.5, expected)
+
+
+def test_checks_with_float32_tolerances_accept_float32():
+    """A Keras model computes in float32: a check with rtol=1e-4 compares float32 with float32 or float64."""
+    result, expected = _sums(np.float32)
+    expect_close(result, expected, rtol=1e-4, atol=1e-4)
+    expect_close(np.ones(3, np.float32), np.ones(3, np.float32))   # float32 expected: float32 is what is asked
+
+
+# ----------------------------------------------------------------------------- output that ignores its input
+
+def test_a_result_that_does_not_change_with_its_input_fails():
+    with pytest.raises(CheckFailed) as failed:
+        expect_depends_on(np.zeros((2, 3)), np.zeros((2, 3)), "x", what="the result for a 4x5 image")
+    assert str(failed.value) == ("the result for a 4x5 image stays the same when x changes: compute it from the "
+                                 "inputs (the right shape alone earns nothing)")
+    with pytest.raises(CheckFailed, match="stays the same when w changes"):
+        expect_depends_on(np.full(3, np.nan), np.full(3, np.nan), "w")
+
+
+def test_a_result_that_changes_with_its_input_passes():
+    expect_depends_on(np.zeros((2, 3)), np.ones((2, 3)), "x")
+    expect_depends_on(np.zeros((2, 3)), np.zeros((3, 2)), "x")

@@ -2,6 +2,9 @@
 
 Every case is drawn from ``rng``, so students cannot hard-code answers; messages
 name shapes and the kind of case, never the inputs or the expected values.
+A point for the lecture's published example also needs the same sizes with hidden
+values, and a point for the output shape needs a result that changes with x and w:
+zeros of the right shape plus the published answer typed in score nothing.
 Kernels in value checks are random normal, hence not symmetric: a flipped kernel
 (true convolution) fails them.  Biases are non-zero and differ per filter.
 """
@@ -10,6 +13,7 @@ import numpy as np
 
 import reference
 from grader.checks import CheckFailed, check, expect_array, expect_close, expect_shape
+from grader.checks.api import expect_depends_on
 
 LECTURE_X = np.array([[1, 2, 2, -2], [1, 0, 2, 4], [2, -1, -1, 3], [0, 0, -3, -2]], dtype=np.float64)
 LECTURE_W = np.array([[1, 0, 3], [2, -1, -1], [0, 1, -3]], dtype=np.float64)
@@ -70,23 +74,42 @@ def _check_conv(student, x, w, b, what):
     expect_close(_call(student, "conv2d", x, w, b), reference.conv2d(x, w, b), what=what)
 
 
+def _expect_uses_inputs(student, name, args, result, rng, what):
+    """``result`` (for ``args``) changes when x changes and when w changes: new hidden values, same shapes.
+
+    Random normal values make the reference's results differ, so only output that ignores
+    its input (zeros of the right shape) gives the same array twice.
+    """
+    for i, changed in enumerate(("x", "w")):
+        other = list(args)
+        other[i] = rng.normal(size=np.shape(args[i]))
+        expect_depends_on(_call(student, name, *other), result, changed, what=what)
+
+
 # ----------------------------------------------------------------------------- correlate2d (4 points)
 
 @check(cell="correlate2d_tests", points=1)
 def correlate2d_lecture_example(student, rng):
-    """correlate2d reproduces the lecture's 4x4 * 3x3 example."""
+    """correlate2d reproduces the lecture's 4x4 * 3x3 example, and the same sizes with hidden values."""
     result = _call(student, "correlate2d", LECTURE_X, LECTURE_W)
     expect_close(result, reference.correlate2d(LECTURE_X, LECTURE_W), what="the result for the lecture's example")
+    x, w = rng.normal(size=LECTURE_X.shape), rng.normal(size=LECTURE_W.shape)
+    expect_close(_call(student, "correlate2d", x, w), reference.correlate2d(x, w),
+                 what="the result for a 4x4 image and a 3x3 kernel with hidden values (the lecture's sizes)")
 
 
 @check(cell="correlate2d_tests", points=1)
 def correlate2d_output_shape(student, rng):
-    """correlate2d returns an (H-U+1) x (W-V+1) array."""
+    """correlate2d returns an (H-U+1) x (W-V+1) array computed from its inputs."""
     h, w = _sides(rng)
     sizes = [(h, w, *_kernel_size(rng, h, w, low=2)), (h, w, 1, 1), (w, h, w, h), (h, w, 1, w)]
+    results = []
     for h, w, u, v in sizes:
-        result = _call(student, "correlate2d", rng.normal(size=(h, w)), rng.normal(size=(u, v)))
-        expect_shape(result, (h - u + 1, w - v + 1), what=f"the result for a {h}x{w} image and a {u}x{v} kernel")
+        args = (rng.normal(size=(h, w)), rng.normal(size=(u, v)))
+        result = _call(student, "correlate2d", *args)
+        what = f"the result for a {h}x{w} image and a {u}x{v} kernel"
+        results.append((args, expect_shape(result, (h - u + 1, w - v + 1), what=what), what))
+    _expect_uses_inputs(student, "correlate2d", *results[0][:2], rng, results[0][2])
 
 
 @check(cell="correlate2d_tests", points=1)
@@ -121,23 +144,28 @@ def correlate2d_edge_cases(student, rng):
 
 @check(cell="conv2d_tests", points=1)
 def conv2d_lecture_example(student, rng):
-    """conv2d reproduces the lecture's example as one image, one channel, one filter."""
+    """conv2d reproduces the lecture's example as one image, one channel, one filter, and hidden values."""
     x, w, b = LECTURE_X.reshape(1, 4, 4, 1), LECTURE_W.reshape(3, 3, 1, 1), np.zeros(1)
     _check_conv(student, x, w, b, "the result for the lecture's example")
+    _check_conv(student, rng.normal(size=x.shape), rng.normal(size=w.shape), b,
+                "the result for one 4x4 image and one 3x3 filter with hidden values (the lecture's sizes)")
 
 
 @check(cell="conv2d_tests", points=1)
 def conv2d_output_shape(student, rng):
-    """conv2d returns an (N, H-U+1, W-V+1, Q) array."""
+    """conv2d returns an (N, H-U+1, W-V+1, Q) array computed from its inputs."""
     n = int(rng.integers(2, 4))
     h, w = _sides(rng)
     p, q = _channels(rng)
     u, v = _kernel_size(rng, h, w, low=2)
+    results = []
     for shape in [(n, h, w, p, u, v, q), (1, h, w, p, 1, 1, q), (n, w, h, q, w, h, p)]:
         n_, h_, w_, p_, u_, v_, q_ = shape
-        result = _call(student, "conv2d", *_conv_case(rng, *shape))
-        expect_shape(result, (n_, h_ - u_ + 1, w_ - v_ + 1, q_),
-                     what=f"the result for x of shape {(n_, h_, w_, p_)} and w of shape {(u_, v_, p_, q_)}")
+        args = _conv_case(rng, *shape)
+        what = f"the result for x of shape {(n_, h_, w_, p_)} and w of shape {(u_, v_, p_, q_)}"
+        results.append((args, expect_shape(_call(student, "conv2d", *args), (n_, h_ - u_ + 1, w_ - v_ + 1, q_),
+                                           what=what), what))
+    _expect_uses_inputs(student, "conv2d", *results[0][:2], rng, results[0][2])
 
 
 @check(cell="conv2d_tests", points=1)
