@@ -1,14 +1,19 @@
 """Hidden checks of the padding_stride assignment (never released).
 
 Most checks are properties: hypothesis draws cases (batch and image sizes, kernel sizes, strides 1-3,
-paddings 0-2, "valid" and "same") from a seed taken from the check's hidden ``rng``, builds the arrays
+paddings 0-3, "valid" and "same") from a seed taken from the check's hidden ``rng``, builds the arrays
 of a case from a seed drawn with it, and compares the student's answer with the reference. A failing
 case is shrunk to the smallest one, and the message names only its parameters, e.g.
-``fails for H=4, W=5, k=3, stride=2, padding='same': expected shape (1, 2, 3, 1), got (1, 1, 2, 1)``,
+``fails for H=4, W=5, k=3, stride=2, padding='same': the result has the wrong size along axis 1, 2: expected
+shape (1, 2, 3, 1)``,
 never the hidden inputs or expected values.
 
 Cases stay small (H, W <= 9, N <= 2, P, Q <= 3) so that a plain-loop solution is graded quickly:
 every ``student.call`` also costs the sandbox a few milliseconds.
+
+A point for the lecture's published examples also needs the same settings with hidden values, and
+the point for conv2d's output shape a result that changes with x and w: zeros of the right shape plus
+the published answers typed in score nothing.
 """
 
 import numpy as np
@@ -16,6 +21,7 @@ from hypothesis import strategies as st
 
 import reference
 from grader.checks import CheckFailed, check, expect_array, expect_close, expect_equal, expect_property, shape_mismatch
+from grader.checks.api import expect_depends_on
 
 # The lecture's padding slide: a 6x6 image padded to 8x8 and the 3x3 vertical edge filter.
 LECTURE_X = np.array([[3, 3, 4, 4, 7, 0],
@@ -29,7 +35,9 @@ EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=np.float64)
 ARGUMENTS = {"zero_pad": ("x", "p"), "conv2d": ("x", "w", "b")}
 # hypothesis spends part of a small budget on variations of cases it already tried, so the settings
 # where mistakes show (p >= 1, Keras' asymmetric "same") are drawn more often than p = 0 and "valid".
-PADDINGS = st.sampled_from([1, "same", 2, "same", 0, "valid"])
+# Int paddings are 0 to 3, as the notebook says: zero_pad, output_size and conv2d's shapes draw all
+# four; conv2d's values draw 0 to 2 here and get p = 3 in conv2d_edge_cases.
+PADDINGS = st.sampled_from([1, "same", 2, "same", 0, "valid", 3])
 INT_PADDINGS = st.sampled_from([1, 2, 0])
 SAME_OR_VALID = st.sampled_from(["same", "same", "valid"])
 STRIDES = st.integers(1, 3)
@@ -174,10 +182,13 @@ def _conv_fails(student, values=True):
 
 @check(cell="zero_pad_tests", points=1)
 def zero_pad_lecture_example(student, rng):
-    """zero_pad turns the lecture's 6x6 image into the 8x8 one with a ring of zeros."""
+    """zero_pad turns the lecture's 6x6 image into the 8x8 one with a ring of zeros, also for hidden values."""
     x = LECTURE_X.reshape(1, 6, 6, 1)
     _expect_values(_call(student, "zero_pad", x, 1), reference.zero_pad(x, 1),
                    what="the result for the lecture's 6x6 image with p=1")
+    hidden = rng.integers(0, 10, size=x.shape).astype(np.float64)
+    _expect_values(_call(student, "zero_pad", hidden, 1), reference.zero_pad(hidden, 1),
+                   what="the result for a 6x6 image with hidden values and p=1 (the lecture's sizes)")
 
 
 @check(cell="zero_pad_tests", points=1)
@@ -207,10 +218,16 @@ LECTURE_SIZES = [
 
 @check(cell="output_size_tests", points=1)
 def output_size_lecture_examples(student, rng):
-    """output_size gives the lecture's sizes: 6 -> 6 with p=1, 7 -> 3 with stride 2, LeNet's 32 -> 28."""
+    """output_size gives the lecture's sizes (6 -> 6 with p=1, 7 -> 3 with stride 2, 32 -> 28), and for hidden n."""
     for args, what in LECTURE_SIZES:
         result = _expect_int(_call(student, "output_size", *args), f"output_size{args!r} ({what})")
         expect_equal(result, reference.output_size(*args), what=f"output_size{args!r} ({what})")
+    for (n, k, padding, stride), what in LECTURE_SIZES:
+        # the same kernel, padding and stride on a hidden input size, never one of the lecture's
+        args = (int(rng.choice([m for m in range(k, 41) if m != n])), k, padding, stride)
+        label = f"output_size for the settings of {what} (k={k}, padding={padding!r}, stride={stride}) on a hidden n"
+        expect_equal(_expect_int(_call(student, "output_size", *args), label), reference.output_size(*args),
+                     what=label)
 
 
 def _size_fails(student):
@@ -240,7 +257,7 @@ def output_size_valid_and_same(student, rng):
 
 @check(cell="conv2d_tests", points=1)
 def conv2d_lecture_examples(student, rng):
-    """conv2d reproduces the lecture: 6x6 padded to 8x8 with the edge filter, and 7x7 with stride 2 -> 3x3."""
+    """conv2d reproduces the lecture: 6x6 padded to 8x8 with its filter, and a hidden 7x7 input with stride 2 -> 3x3."""
     x, w, b = LECTURE_X.reshape(1, 6, 6, 1), EDGE.reshape(3, 3, 1, 1), np.zeros(1)
     for padding in (1, "same"):
         _expect_values(_call(student, "conv2d", x, w, b, stride=1, padding=padding),
@@ -256,9 +273,18 @@ def conv2d_lecture_examples(student, rng):
 
 @check(cell="conv2d_tests", points=1)
 def conv2d_output_shape(student, rng):
-    """conv2d returns (N, H', W', Q) with H', W' = output_size for strides 1-3 and every padding."""
+    """conv2d returns (N, H', W', Q) with H', W' = output_size for strides 1-3 and every padding, from its inputs."""
     expect_property(conv_cases(STRIDES, PADDINGS), _conv_fails(student, values=False), rng, describe_conv,
                     max_examples=CONV_EXAMPLES)
+    # The right shape earns the point only from a result computed from x and w (random normal values
+    # make the reference's results differ, so only output that ignores its input stays the same).
+    case = {"stride": 2, "padding": "same", "u": 3, "v": 2, "h": 7, "w": 6, "n": 2, "p": 2, "q": 3,
+            "seed": int(rng.integers(2**32))}
+    x, w, b = _conv_arrays(case)
+    what = f"the result for {describe_conv(case)}"
+    result = _call(student, "conv2d", x, w, b, stride=2, padding="same")
+    for changed, args in (("x", (rng.normal(size=x.shape), w, b)), ("w", (x, rng.normal(size=w.shape), b))):
+        expect_depends_on(_call(student, "conv2d", *args, stride=2, padding="same"), result, changed, what=what)
 
 
 @check(cell="conv2d_tests", points=1)
@@ -277,7 +303,7 @@ def conv2d_same_padding_values(student, rng):
 
 @check(cell="conv2d_tests", points=1)
 def conv2d_edge_cases(student, rng):
-    """conv2d handles integer inputs, 1x1 kernels, strides larger than the image, and keeps its inputs."""
+    """conv2d handles integer inputs, padding 3, 1x1 kernels, strides larger than the image, and keeps its inputs."""
     h, w = int(rng.integers(4, 8)), int(rng.integers(4, 8))
     x = rng.integers(-9, 10, size=(2, h, w, 2))
     k, b = rng.integers(-9, 10, size=(3, 2, 2, 3)), rng.integers(1, 10, size=3) * rng.choice([-1, 1], size=3)
@@ -288,6 +314,7 @@ def conv2d_edge_cases(student, rng):
     xf, bf = rng.normal(size=(2, h, w, 3)), rng.normal(size=2)
     cases = [
         ("a 1x1 kernel with stride 3 and padding 2 (border outputs are just the bias)", (1, 1), 3, 2),
+        ("a 3x2 kernel with stride 2 and padding 3", (3, 2), 2, 3),
         ("a kernel as large as the image, padding='valid'", (h, w), 2, "valid"),
         ("a 1x1 kernel with a stride larger than the image", (1, 1), max(h, w) + 1, "valid"),
         ("a kernel larger than the image, padding='same'", (h + 1, w + 2), 1, "same"),

@@ -1,5 +1,5 @@
 # variant: "same" as k // 2 zeros on both sides (right for odd kernels and stride 1 only, not Keras' asymmetric rule)
-# targets: output_size_valid_and_same, conv2d_same_padding_values, conv2d_edge_cases
+# targets: output_size_valid_and_same, conv2d_output_shape, conv2d_same_padding_values, conv2d_edge_cases
 # %% output_size_impl
 def output_size(n, k, padding="valid", stride=1):
     if padding == "same":
