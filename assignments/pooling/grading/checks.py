@@ -4,9 +4,11 @@ The two ``*_matches_reference`` checks are property-based: hypothesis searches
 input sizes, channels, pool sizes, strides and paddings with a seed from the
 check's hidden ``rng`` and reports the *smallest* failing case, e.g.
 ``fails for H=3, W=3, C=1, pool_size=2, stride=None, padding='valid': the result
-has shape (2, 2, 2, 1), expected (2, 1, 1, 1)``.  Messages name sizes and
-settings, never the inputs or the expected values.  Values are random normal
-(no ties) and differ per channel, so pooling across channels fails.
+has the wrong size along axis 1, 2: expected shape (2, 1, 1, 1)``.  Messages name
+sizes and settings, never the inputs or the expected values.  Values are random
+normal (no ties) and differ per channel, so pooling across channels fails.  The
+point for the lecture's published example also needs the same sizes with hidden
+values: the published answer typed in scores nothing.
 """
 
 from typing import NamedTuple
@@ -105,12 +107,15 @@ def _matches_reference(student, rng, name):
     expect_property(_pool_cases(), _differs, rng, _describe_case, max_examples=PROPERTY_EXAMPLES)
 
 
-def _lecture_example(student, name, expected):
+def _lecture_example(student, rng, name, expected):
     x = LECTURE_IMAGE.reshape(1, 4, 4, 1)
     for pool_size in (2, (2, 2)):
         what = f"the result for the lecture's 4x4 example with pool_size={pool_size!r} (stride not given)"
         result = expect_array(_call(student, name, x, pool_size), what)
         expect_close(result, expected.reshape(1, 2, 2, 1), what=what)
+    # the same sizes with hidden values: the published answer typed in earns nothing
+    _check_pool(student, name, rng.normal(size=x.shape), 2,
+                what="the result for a 4x4 image with hidden values and pool_size=2 (the lecture's sizes)")
 
 
 def _edge_cases(student, rng, name):
@@ -130,8 +135,8 @@ def _edge_cases(student, rng, name):
 
 @check(cell="max_pool2d_tests", points=1)
 def max_pool2d_lecture_example(student, rng):
-    """max_pool2d reproduces the lecture's 4x4 max pooling example."""
-    _lecture_example(student, "max_pool2d", LECTURE_MAX_RESULT)
+    """max_pool2d reproduces the lecture's 4x4 max pooling example, and the same sizes with hidden values."""
+    _lecture_example(student, rng, "max_pool2d", LECTURE_MAX_RESULT)
 
 
 @check(cell="max_pool2d_tests", points=2)
@@ -161,8 +166,8 @@ def max_pool2d_edge_cases(student, rng):
 
 @check(cell="avg_pool2d_tests", points=1)
 def avg_pool2d_lecture_example(student, rng):
-    """avg_pool2d reproduces the lecture's 4x4 average pooling example."""
-    _lecture_example(student, "avg_pool2d", LECTURE_AVG_RESULT)
+    """avg_pool2d reproduces the lecture's 4x4 average pooling example, and the same sizes with hidden values."""
+    _lecture_example(student, rng, "avg_pool2d", LECTURE_AVG_RESULT)
 
 
 @check(cell="avg_pool2d_tests", points=2)
