@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # nbgrader shells out to alembic: the venv's bin/ must be on PATH even when it is not activated.
 RUN := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: demo test lint bench bench-keras release system-deps test-deps clean
+.PHONY: demo test lint bench bench-keras release selfcheck system-deps test-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench-keras: system-deps $(BIN)/.installed
 
 release: $(BIN)/.installed
 	$(RUN) $(BIN)/grader release
+
+# The students' self-check (grader validate only, no solutions), for the course page:
+# build/selfcheck/cnn_grader_selfcheck-VERSION-py3-none-any.whl (standard library only, no venv needed).
+selfcheck:
+	$(PYTHON) -m grader.selfcheck --out build/selfcheck
 
 
 clean:
