@@ -5,6 +5,10 @@ tests; it never shows the hidden check code, hidden inputs, or the TA-only
 ``detail`` field of a check. Every field is cleaned and typed before it reaches
 the template, and one result that cannot be read or rendered never stops the
 pages of the other students.
+
+What one of the student's functions did wrong in many checks (not implemented yet, an
+endless loop, the same error every time) is said once for all of them, beside each check's
+points; the code cells the grader dropped (not solution cells) are named.
 """
 
 from __future__ import annotations
@@ -17,16 +21,21 @@ import jinja2
 
 from grader import gradebook, paths, results, staleness
 from grader.assignment import AssignmentError
+from grader.checks.run import ENDLESS_LOOP, GAVE_UP, NOT_RUN, PROGRAM
 from grader.course import Course, as_course
 from grader.late import late_text
+from grader.notebook.added import clean_cells, describe
 from grader.timestamps import TIMESTAMP_FILE
 from grader.untrusted import read_regular_file
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
 TEXT_FIELDS = ("student", "assignment", "status", "reason", "graded_at", "notebook_sha256")
-CHECK_TEXT = ("name", "title", "cell", "outcome", "message")
+CHECK_TEXT = ("name", "title", "cell", "outcome", "message", "function", "cause")
+# Causes whose checks share one line whatever their messages say: the first check's failure made the others fail.
+ONE_LINE = (ENDLESS_LOOP, GAVE_UP, PROGRAM)
 PROBLEM_CHARS = 300
+NAME_CHARS = 100  # a check's function and cause: names, never long
 SECRET_FILE = "submission_secret.txt"
 MAX_EXCHANGE_FILE_BYTES = 1024  # nbgrader writes a 128-character secret and a 30-character timestamp
 _EXCHANGE_TEXT = re.compile(rb"[\t\n\r\x20-\x7e]*[\x21-\x7e][\t\n\r\x20-\x7e]*")  # printable ASCII, not blank
@@ -47,11 +56,42 @@ def student_view(result: dict, cell_order: tuple[str, ...] = ()) -> dict:
     view["cells"] = {key: _numbers(cells[key], ("score", "max_score")) for key in ordered}
     view["checks"] = [{**_texts(check, CHECK_TEXT), **_numbers(check, ("points", "score"))}
                       for check in _list(result.get("checks"))]
+    for check in view["checks"]:
+        check["function"], check["cause"] = check["function"][:NAME_CHARS], check["cause"][:NAME_CHARS]
+    view["groups"] = check_groups(view["checks"])
+    view["not_graded"] = describe(clean_cells(result.get("not_graded_cells")))
     view["manual"] = [str(cell) for cell in _list(result.get("manual"))]
     view["comments"] = {str(cell): str(text) for cell, text in _dict(result.get("comments")).items()}
     view["visible_tests"] = [{**_texts(test, ("cell", "error")), "passed": _dict(test).get("passed") is True}
                              for test in _list(result.get("visible_tests"))]
     return view
+
+
+def check_groups(checks: list[dict]) -> list[dict]:
+    """The checks as the page lists them: ``[{"message", "rows": [check, ...]}]``, in the order of each group's first.
+
+    A check stands alone unless it failed because of one of the student's functions: the checks
+    of one function that failed the same way (same cause and message; for a loop or a program
+    that could not run, the same cause) share one message, said once.
+    """
+    groups: list[dict] = []
+    by_key: dict[tuple, dict] = {}
+    for check in checks:
+        key = None
+        if check["outcome"] != "passed" and (check["function"] or check["cause"]):
+            key = (check["function"], check["cause"]) + (() if check["cause"] in ONE_LINE else (check["message"],))
+        if key in by_key:
+            by_key[key]["rows"].append(check)
+            continue
+        group = {"message": check["message"], "rows": [check]}
+        groups.append(group)
+        if key is not None:
+            by_key[key] = group
+    for group in groups:
+        first = group["rows"][0]
+        if first["cause"] == ENDLESS_LOOP and first["outcome"] != NOT_RUN and len(group["rows"]) > 1:
+            group["message"] += f"; the checks after it that call {first['function']} were not run"
+    return groups
 
 
 def render(result: dict, cell_order: tuple[str, ...] = ()) -> str:

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from grader.assignment import Assignment
-from grader.checks.run import run_checks
+from grader.checks.run import MAX_MESSAGE, NAME_ERROR, run_checks
+from grader.notebook.added import added_cells, describe
 from grader.notebook.rebuild import rebuild
 from grader.notebook.submission import Ungradable, read_submission_with_digest, sha256
 from grader.results import new_result
@@ -83,6 +84,7 @@ def _grade(job: GradingJob) -> dict:
             raise Ungradable(job.problem)
         notebook, digest = read_submission_with_digest(path)  # the hash of exactly the bytes graded
         program = rebuild(assignment.source, notebook)
+        dropped = added_cells(assignment.source, notebook)  # code cells outside the solution cells: not run
     except Ungradable as reason:
         digest = digest or (sha256(path) if path.is_file() and not path.is_symlink() else "")
         return new_result(job.student, job.assignment, "ungradable", str(reason), notebook_sha256=digest,
@@ -95,23 +97,42 @@ def _grade(job: GradingJob) -> dict:
                         files=assignment.release_files(), gpu=config.needs_gpu) as process:
         if "keras" in config.checker_preload:  # the checks read student models: measure them in the evaluator
             process.prestart_model_gate()
+        start_failure = None
         try:
             process.start()
-        except StudentFailure:
-            pass  # each check reports how the program failed
-        checks = run_checks(assignment.checks, process, config.seed)
+        except StudentFailure as failure:
+            start_failure = failure  # each check reports how the program failed
+        checks = run_checks(assignment.checks, process, config.seed, start_failure)
         visible = [_visible_outcome(c) for c in process.cells if c.get("kind") == "test"]
         student_seconds = process.student_seconds
     base["sandbox"].update(memory_cap=process.memory_cap_kind,
                            peak_memory_mb=round(process.peak_memory_bytes / 2**20, 1))
     for check in checks:
         base["cells"][check["cell"]]["score"] += check["score"]
+    point_to_dropped_cells(checks, dropped)
     return new_result(
         job.student, job.assignment, "graded", notebook_sha256=digest, checks=checks,
-        score=sum(c["score"] for c in checks), visible_tests=visible,
+        score=sum(c["score"] for c in checks), visible_tests=visible, not_graded_cells=dropped,
         timings={"total_s": round(time.perf_counter() - start, 3), "student_s": round(student_seconds, 3)},
         **base,
     )
+
+
+def point_to_dropped_cells(checks: list[dict], dropped: list[dict]) -> None:
+    """Make each "raised NameError" message say that code outside the solution cells was not run.
+
+    The name that is not defined is in the withheld message, but a helper or an import in a
+    cell the grader dropped is the usual reason; the dropped cells come from the notebook's
+    structure, not from anything the student's code chose, so they may be named.
+    """
+    if not dropped:
+        return
+    where = describe(dropped)
+    for check in checks:
+        if check["cause"] == NAME_ERROR:
+            check["message"] = (f"{check['message']}. A name it uses is not defined: code outside the solution "
+                                f"cells is not graded, and the grader dropped {where}; move what {check['function']} "
+                                "needs into a solution cell")[:MAX_MESSAGE]
 
 
 def _visible_outcome(cell: dict) -> dict:

@@ -200,3 +200,61 @@ def test_missing_exchange_files_are_skipped(tmp_path):
     _, empty = exchange_course(tmp_path / "empty")
     empty.mkdir(parents=True)
     assert keep_exchange_files(tmp_path / "empty", "ada", "conv2d") == [] and not list(empty.iterdir())
+
+
+def failing(name, function="", cause="", message="", outcome="error", cell="conv2d_tests"):
+    return {"name": name, "title": f"title of {name}", "cell": cell, "points": 1.0, "score": 0.0,
+            "outcome": outcome, "message": message, "detail": "", "seconds": 0.01, "function": function,
+            "cause": cause}
+
+
+def test_the_checks_a_function_failed_the_same_way_share_one_message_and_keep_their_points():
+    stub = "conv2d is not implemented yet (it raises NotImplementedError)"
+    doc = result()
+    doc["checks"] = [failing("a", "conv2d", "not_implemented", stub), failing("b", message="the result is wrong"),
+                     failing("c", "conv2d", "not_implemented", stub),
+                     failing("d", "conv2d", "", "conv2d raised IndexError; not shown"),
+                     failing("e", "conv2d", "", "conv2d raised IndexError; not shown")]
+    page = render(doc)
+    assert page.count(stub) == 1 and page.count("conv2d raised IndexError") == 1
+    assert page.count('rowspan="2"') == 2 and page.count("0 / 1") == 5
+    order = [page.index(f"title of {name}") for name in "acbde"]
+    assert order == sorted(order), "a group's checks are listed together, where its first check is"
+
+
+def test_a_loop_is_one_line_for_the_timeout_and_the_checks_not_run_after_it():
+    doc = result()
+    doc["checks"] = [failing("a", "conv2d", "endless_loop", "conv2d did not finish within 10 s (an endless loop?)",
+                             "timeout")]
+    doc["checks"] += [failing(n, "conv2d", "endless_loop", "not run: conv2d did not finish within 10 s in an earlier "
+                              "check", "not run") for n in "bc"]
+    page = render(doc)
+    assert page.count("did not finish") == 1 and 'rowspan="3"' in page
+    assert "conv2d did not finish within 10 s (an endless loop?); the checks after it that call conv2d were not run" \
+        in page
+    assert page.count('class="not-run">not run<') == 2
+
+
+def test_results_without_functions_keep_one_row_per_check():
+    doc = result()
+    doc["checks"] = [failing(n, message="conv2d raised ValueError") for n in "ab"]
+    for check in doc["checks"]:
+        del check["function"], check["cause"]
+    page = render(doc)
+    assert page.count("conv2d raised ValueError") == 2 and "rowspan" not in page
+
+
+def test_the_page_names_the_cells_the_grader_dropped():
+    doc = result(not_graded_cells=[{"position": 7, "defines": ["helper", "np"]}, {"position": 9, "defines": []}])
+    page = render(doc)
+    assert "Not graded: code cell 7 (defines helper, np) and code cell 9" in page
+    assert "Code outside the solution cells is not graded" in page
+    assert "Not graded" not in render(result())
+
+
+def test_dropped_cells_from_a_result_file_are_checked_before_they_are_shown():
+    doc = result(not_graded_cells=[{"position": 3, "defines": ["<script>", "ok_name", 5]}, {"position": True},
+                                   {"position": -1}, "cell 4", {"position": 2.0}, {"position": 8, "defines": "x"}])
+    page = render(doc)
+    assert "Not graded: code cell 3 (defines ok_name) and code cell 8 (cells counted" in page and "<script>" not in page
+    assert "Not graded" not in render(result(not_graded_cells={"position": 3}))

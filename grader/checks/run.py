@@ -1,7 +1,15 @@
-"""Running hidden checks against a sandboxed student process: the checker's side of the boundary."""
+"""Running hidden checks against a sandboxed student process: the checker's side of the boundary.
+
+A failure that is about one of the student's functions rather than about one check (not implemented
+yet, an endless loop, a name it uses that is not defined, a notebook program that could not run) is
+tagged with the ``function`` and a ``cause`` (the constants below), so that the feedback page says it
+once for all the checks it cost. Once a call to a function has run past its time limit, the later
+checks that call it are not run: they could only wait as long again.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 import zlib
@@ -9,31 +17,113 @@ import zlib
 import numpy as np
 
 from grader.checks.api import Check, CheckFailed
-from grader.sandbox.errors import StudentFailure
+from grader.sandbox.errors import (
+    StudentCodeError,
+    StudentCrashed,
+    StudentFailure,
+    StudentMissing,
+    StudentTimeout,
+    StudentUnavailable,
+)
 from grader.sandbox.process import StudentProcess
 
 INTERNAL_ERROR = "the check itself failed (an error in the grader, not in your code); your TA has the details"
 # Every message a student sees is capped, whatever produced it.
 MAX_MESSAGE = 500
+NOT_RUN = "not run"  # the outcome of a check skipped because of an earlier failure that it could only repeat
+# Causes: why a check failed, when the reason is about the student's function or program, not the check.
+NOT_IMPLEMENTED = "not_implemented"
+ENDLESS_LOOP = "endless_loop"
+NAME_ERROR = "name_error"
+NOT_DEFINED = "not_defined"
+PROGRAM = "program"
+GAVE_UP = "gave_up"
+
+
+class NotRun(StudentFailure):
+    """The check was not run: an earlier failure already says why it could not pass."""
+
+    outcome = NOT_RUN
+
+
+@dataclasses.dataclass
+class Session:
+    """What the checks of one submission learn about the student process, shared from check to check."""
+
+    start_failure: StudentFailure | None = None  # how the notebook program failed on its first start
+    looped: dict[str, float] = dataclasses.field(default_factory=dict)  # function -> the limit it ran past
+    ended: list[str] = dataclasses.field(default_factory=list)  # how each check that ended the process failed
+
+
+def _blame(failure: StudentFailure, function: str, cause: str = "") -> StudentFailure:
+    """``failure`` tagged with the student function it came from and its cause (see the module docstring)."""
+    failure.function, failure.cause = function, cause
+    return failure
 
 
 class Student:
-    """The ``student`` argument of a check: calls into the sandbox, never into student objects."""
+    """The ``student`` argument of a check: calls into the sandbox, never into student objects.
 
-    def __init__(self, process: StudentProcess, timeout: float):
+    ``failure`` is the last failure a call raised (tagged), ``answered`` whether any call answered.
+    """
+
+    def __init__(self, process: StudentProcess, timeout: float, session: Session | None = None):
         self._process = process
         self._timeout = timeout
+        self._session = session or Session()
         self.last_mutated: tuple[int, ...] = ()
+        self.failure: StudentFailure | None = None
+        self.answered = False
 
     def call(self, name: str, *args, **kwargs):
         """``name(*args, **kwargs)`` in the student process; arrays in, a plain array or number out."""
-        result, mutated = self._process.call(name, args, kwargs, self._timeout)
+        result, mutated = self._ask(name, True, lambda: self._process.call(name, args, kwargs, self._timeout))
         self.last_mutated = tuple(mutated)
         return result
 
     def get(self, name: str):
         """The value of a variable the notebook program defined, e.g. a trained Keras model."""
-        return self._process.get(name, self._timeout)
+        return self._ask(name, False, lambda: self._process.get(name, self._timeout))
+
+    def _ask(self, name: str, calling: bool, request):
+        """``request()``; a failure is tagged and said in words a student can act on."""
+        session = self._session
+        try:
+            if name in session.looped:
+                raise _blame(NotRun(f"not run: {name} did not finish within {session.looped[name]:g} s "
+                                    "in an earlier check"), name, ENDLESS_LOOP)
+            answer = request()
+        except StudentFailure as failure:
+            self.failure = failure if hasattr(failure, "cause") else self._explained(failure, name, calling)
+            raise self.failure from None
+        self.answered = True
+        return answer
+
+    def _explained(self, failure: StudentFailure, name: str, calling: bool) -> StudentFailure:
+        session, text = self._session, str(failure)
+        if isinstance(failure, (StudentTimeout, StudentCrashed)):
+            session.ended.append(failure.outcome)  # the process was killed, or died
+        if session.start_failure is not None:
+            return _blame(failure, "", PROGRAM)
+        # "timed out after 10 s while calling conv2d": a loop; not when the submission's time budget ran out
+        if isinstance(failure, StudentTimeout) and calling and text.endswith(f" while calling {name}"):
+            session.looped[name] = self._timeout
+            session.ended[-1] = ENDLESS_LOOP
+            return _blame(StudentTimeout(f"{name} did not finish within {self._timeout:g} s (an endless loop?)"),
+                          name, ENDLESS_LOOP)
+        if isinstance(failure, StudentUnavailable) and session.looped and set(session.ended) == {ENDLESS_LOOP}:
+            return _blame(NotRun(f"not run: the grader stopped restarting your code after "
+                                 f"{', '.join(session.looped)} did not finish"), "", GAVE_UP)
+        if isinstance(failure, StudentMissing) and "raised NotImplementedError" in text:  # a stub's cell
+            return _blame(StudentMissing(f"not implemented yet: {text}"), name, NOT_IMPLEMENTED)
+        if isinstance(failure, StudentMissing):
+            return _blame(failure, name, NAME_ERROR if "raised NameError" in text else NOT_DEFINED)
+        if isinstance(failure, StudentCodeError) and text.startswith(f"{name} raised NotImplementedError"):
+            return _blame(StudentCodeError(f"{name} is not implemented yet (it raises NotImplementedError)"),
+                          name, NOT_IMPLEMENTED)
+        if isinstance(failure, StudentCodeError) and text.startswith(f"{name} raised NameError"):
+            return _blame(failure, name, NAME_ERROR)
+        return _blame(failure, name)
 
 
 def check_rng(seed: int, name: str) -> np.random.Generator:
@@ -41,17 +131,27 @@ def check_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
-def run_check(check: Check, process: StudentProcess, seed: int) -> dict:
-    """Run one check; returns its outcome document (message safe to show the student)."""
+def run_check(check: Check, process: StudentProcess, seed: int, session: Session | None = None) -> dict:
+    """Run one check; returns its outcome document (message safe to show the student).
+
+    ``function`` and ``cause`` are set when the check failed because of one of the student's
+    functions, or its whole program, rather than the check itself (see the module docstring).
+    """
     start = time.perf_counter()
-    outcome, message, detail = "passed", "", ""
+    outcome, message, detail, blamed = "passed", "", "", None
     timeout = check.timeout if check.timeout is not None else process.limits.check_timeout_s
+    student = Student(process, timeout, session)
     try:
-        check.function(Student(process, timeout), check_rng(seed, check.name))
+        check.function(student, check_rng(seed, check.name))
     except StudentFailure as failure:
-        outcome, message = failure.outcome, str(failure)
+        outcome, message, blamed = failure.outcome, str(failure), failure
     except CheckFailed as failure:
         outcome, message = "failed", str(failure)
+        if student.failure is not None and not student.answered and message.endswith(str(student.failure)):
+            # every call failed, and the check says so in its words ("fails for H=1, ...: conv2d raised ..."):
+            # the student's failure is the reason, whatever the case
+            blamed = student.failure
+            outcome, message = blamed.outcome, str(blamed)
     except AssertionError:
         outcome, message = "failed", "the result is not correct"
         detail = traceback.format_exc()
@@ -67,9 +167,25 @@ def run_check(check: Check, process: StudentProcess, seed: int) -> dict:
         "message": message[:MAX_MESSAGE],
         "detail": detail[-20000:],
         "seconds": round(time.perf_counter() - start, 4),
+        "function": getattr(blamed, "function", ""),
+        "cause": getattr(blamed, "cause", ""),
     }
 
 
-def run_checks(checks: list[Check], process: StudentProcess, seed: int) -> list[dict]:
-    """Every check in order; a failure in one costs only that check."""
-    return [run_check(check, process, seed) for check in checks]
+def run_checks(checks: list[Check], process: StudentProcess, seed: int,
+               start_failure: StudentFailure | None = None) -> list[dict]:
+    """Every check in order; a failure in one costs only that check.
+
+    ``start_failure``: how the notebook program failed when it was first started, if it did. Every
+    check then fails the same way, tagged as the program's failure; an endless loop in the program
+    is said as such.
+    """
+    session = Session(start_failure=start_failure)
+    outcomes = [run_check(check, process, seed, session) for check in checks]
+    if isinstance(start_failure, StudentTimeout):
+        limit = process.limits.program_timeout_s
+        for outcome in outcomes:
+            if outcome["cause"] == PROGRAM:
+                outcome["message"] = (f"your notebook did not finish running within {limit:g} s (an endless loop "
+                                      "in a solution cell?), so no hidden check could run")
+    return outcomes
