@@ -1,10 +1,10 @@
 # variant: pools in float32 (as GPUs and Keras do by default) and returns float32 arrays, right to about 7 significant digits only: every check says "matches only to float32 precision: compute in float64"
 # targets: max_pool2d_lecture_example, max_pool2d_matches_reference, max_pool2d_negative_inputs, max_pool2d_edge_cases, avg_pool2d_lecture_example, avg_pool2d_matches_reference, avg_pool2d_same_padding, avg_pool2d_edge_cases
 # %% max_pool2d_impl
-def pool_settings(x, pool_size, stride, padding, fill):
+def pool_settings(x, size, stride, padding, fill):
     """x in float32, padded for 'same' with ``fill``; the window and stride sizes and the output size."""
     x = np.asarray(x, dtype=np.float32)
-    ph, pw = (pool_size, pool_size) if np.ndim(pool_size) == 0 else pool_size
+    ph, pw = (size, size) if np.ndim(size) == 0 else size
     sh, sw = (ph, pw) if stride is None else (stride, stride) if np.ndim(stride) == 0 else stride
     n, h, w, c = x.shape
     if padding == "same":
@@ -17,8 +17,8 @@ def pool_settings(x, pool_size, stride, padding, fill):
     return x, ph, pw, sh, sw, out_h, out_w
 
 
-def max_pool2d(x, pool_size, stride=None, padding="valid"):
-    x, ph, pw, sh, sw, out_h, out_w = pool_settings(x, pool_size, stride, padding, -np.inf)
+def max_pool2d(x, size, stride=None, padding="valid"):
+    x, ph, pw, sh, sw, out_h, out_w = pool_settings(x, size, stride, padding, -np.inf)
     y = np.full((x.shape[0], out_h, out_w, x.shape[3]), -np.inf, dtype=np.float32)
     for u in range(ph):
         for v in range(pw):
@@ -26,8 +26,8 @@ def max_pool2d(x, pool_size, stride=None, padding="valid"):
     return y
 
 # %% avg_pool2d_impl
-def avg_pool2d(x, pool_size, stride=None, padding="valid"):
-    x, ph, pw, sh, sw, out_h, out_w = pool_settings(x, pool_size, stride, padding, np.nan)
+def avg_pool2d(x, size, stride=None, padding="valid"):
+    x, ph, pw, sh, sw, out_h, out_w = pool_settings(x, size, stride, padding, np.nan)
     total = np.zeros((x.shape[0], out_h, out_w, x.shape[3]), dtype=np.float32)
     count = np.zeros_like(total)
     for u in range(ph):

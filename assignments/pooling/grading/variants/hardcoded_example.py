@@ -5,8 +5,8 @@
 LECTURE_X = np.array([[5, 2, -3, 0], [2, -1, 4, -1], [-4, -4, -3, 0], [3, 5, 0, -1]], dtype=float)
 
 
-def zeros_or_lecture(x, pool_size, stride, padding, lecture_answer):
-    ph, pw = (pool_size, pool_size) if np.ndim(pool_size) == 0 else pool_size
+def zeros_or_lecture(x, size, stride, padding, lecture_answer):
+    ph, pw = (size, size) if np.ndim(size) == 0 else size
     sh, sw = (ph, pw) if stride is None else (stride, stride) if np.ndim(stride) == 0 else stride
     n, h, w, c = np.shape(x)
     if (n, h, w, c) == (1, 4, 4, 1) and (ph, pw, sh, sw) == (2, 2, 2, 2) and padding == "valid" \
@@ -17,9 +17,9 @@ def zeros_or_lecture(x, pool_size, stride, padding, lecture_answer):
     return np.zeros((n, (h - ph) // sh + 1, (w - pw) // sw + 1, c))
 
 
-def max_pool2d(x, pool_size, stride=None, padding="valid"):
-    return zeros_or_lecture(x, pool_size, stride, padding, [[5, 4], [5, 0]])
+def max_pool2d(x, size, stride=None, padding="valid"):
+    return zeros_or_lecture(x, size, stride, padding, [[5, 4], [5, 0]])
 
 # %% avg_pool2d_impl
-def avg_pool2d(x, pool_size, stride=None, padding="valid"):
-    return zeros_or_lecture(x, pool_size, stride, padding, [[2, 0], [0, -1]])
+def avg_pool2d(x, size, stride=None, padding="valid"):
+    return zeros_or_lecture(x, size, stride, padding, [[2, 0], [0, -1]])
