@@ -6,6 +6,7 @@ from grader.checks.api import (
     check,
     expect_array,
     expect_close,
+    expect_depends_on,
     expect_equal,
     expect_shape,
     how_many,
@@ -13,5 +14,6 @@ from grader.checks.api import (
 )
 from grader.checks.properties import expect_property, smallest_failure
 
-__all__ = ["Check", "CheckFailed", "check", "expect_array", "expect_close", "expect_equal", "expect_property",
+__all__ = ["Check", "CheckFailed", "check", "expect_array", "expect_close", "expect_depends_on", "expect_equal",
+           "expect_property",
            "expect_shape", "how_many", "shape_mismatch", "smallest_failure"]

@@ -12,8 +12,7 @@ Kernels in value checks are random normal, hence not symmetric: a flipped kernel
 import numpy as np
 
 import reference
-from grader.checks import CheckFailed, check, expect_array, expect_close, expect_shape
-from grader.checks.api import expect_depends_on
+from grader.checks import CheckFailed, check, expect_array, expect_close, expect_depends_on, expect_shape
 
 LECTURE_X = np.array([[1, 2, 2, -2], [1, 0, 2, 4], [2, -1, -1, 3], [0, 0, -3, -2]], dtype=np.float64)
 LECTURE_W = np.array([[1, 0, 3], [2, -1, -1], [0, 1, -3]], dtype=np.float64)

@@ -20,8 +20,16 @@ import numpy as np
 from hypothesis import strategies as st
 
 import reference
-from grader.checks import CheckFailed, check, expect_array, expect_close, expect_equal, expect_property, shape_mismatch
-from grader.checks.api import expect_depends_on
+from grader.checks import (
+    CheckFailed,
+    check,
+    expect_array,
+    expect_close,
+    expect_depends_on,
+    expect_equal,
+    expect_property,
+    shape_mismatch,
+)
 
 # The lecture's padding slide: a 6x6 image padded to 8x8 and the 3x3 vertical edge filter.
 LECTURE_X = np.array([[3, 3, 4, 4, 7, 0],
