@@ -7,7 +7,8 @@ Lecture 10 ("Keras, LeNet-5 (egyszerűsített)") builds::
 
 with 61,706 parameters, compiled with ``categorical_crossentropy``, and reads the first
 convolutional layer's feature maps (heatmaps) through a second, functional-API model
-``Model(inputs, [probabilities, first conv output])``.
+``Model(inputs, [probabilities, first conv output])``.  Activation maximisation ("find the input
+that excites a filter") works on the first Conv2D layer and on the second, deeper one.
 
 Keras is imported inside the functions, so ``import reference`` stays numpy-only and fast.
 """
@@ -62,14 +63,19 @@ def build_lenet(learning_rate: float = 3e-3, *, functional: bool = False):
     return model
 
 
-def first_conv_layer(model: keras.Model) -> keras.layers.Conv2D:
-    """The first ``Conv2D`` layer of ``model`` (Sequential or functional)."""
+def conv_layers(model: keras.Model) -> list:
+    """The ``Conv2D`` layers of ``model`` (Sequential or functional), in order."""
     import keras
 
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            return layer
-    raise ValueError("the model has no Conv2D layer")
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def first_conv_layer(model: keras.Model) -> keras.layers.Conv2D:
+    """The first ``Conv2D`` layer of ``model`` (Sequential or functional)."""
+    found = conv_layers(model)
+    if not found:
+        raise ValueError("the model has no Conv2D layer")
+    return found[0]
 
 
 def build_feature_model(model: keras.Model) -> keras.Model:
@@ -79,27 +85,35 @@ def build_feature_model(model: keras.Model) -> keras.Model:
     return keras.Model(inputs=model.inputs, outputs=[model.outputs[0], first_conv_layer(model).output])
 
 
-def filter_activation(model, images, filter_index: int):
-    """Mean activation of filter ``filter_index`` of the first conv layer, one number per image."""
+def filter_activations(model, images, conv_index: int = 0):
+    """Mean activation of every filter of Conv2D layer ``conv_index`` (0: the first), (n_images, n_filters)."""
     import keras
     import numpy as np
 
-    conv = keras.Model(inputs=model.inputs[0], outputs=first_conv_layer(model).output)
+    conv = keras.Model(inputs=model.inputs[0], outputs=conv_layers(model)[conv_index].output)
     maps = keras.ops.convert_to_numpy(conv(np.asarray(images, dtype=np.float32), training=False))
-    return maps[..., filter_index].mean(axis=(1, 2)).astype(np.float64)
+    return maps.mean(axis=(1, 2)).astype(np.float64)
 
 
-def visualize_filter(model, filter_index: int, steps: int = 40, learning_rate: float = 1.0, seed: int = 0):
-    """Gradient ascent on a (1, 32, 32, 1) input, kept in [0, 1], to excite one first-layer filter.
+def filter_activation(model, images, filter_index: int, conv_index: int = 0):
+    """Mean activation of filter ``filter_index`` of Conv2D layer ``conv_index``, one number per image."""
+    return filter_activations(model, images, conv_index)[:, filter_index]
 
-    Starts from grey (0.5) with a little noise; each step moves the image ``learning_rate`` along
-    the gradient of the filter's mean activation, normalised to length 1, and clips it to [0, 1].
+
+def visualize_filter(model, filter_index: int, steps: int = 40, learning_rate: float = 1.0, conv_index: int = 0,
+                     *, seed: int = 0):
+    """Gradient ascent on a (1, 32, 32, 1) input, kept in [0, 1], to excite one filter of a Conv2D layer.
+
+    ``conv_index`` picks the layer: 0 the first Conv2D layer (6 filters, 28x28 maps), 1 the second,
+    deeper one (16 filters, 10x10 maps). Starts from grey (0.5) with a little noise; each step moves
+    the image ``learning_rate`` along the gradient of the filter's mean activation, normalised to
+    length 1, and clips it to [0, 1].
     """
     import keras
     import numpy as np
     import tensorflow as tf
 
-    conv = keras.Model(inputs=model.inputs[0], outputs=first_conv_layer(model).output)
+    conv = keras.Model(inputs=model.inputs[0], outputs=conv_layers(model)[conv_index].output)
     start = np.random.default_rng(seed).uniform(0.4, 0.6, size=(1, *INPUT_SHAPE)).astype(np.float32)
     image = tf.Variable(start)
     for _ in range(steps):

@@ -19,7 +19,9 @@ from reference.lenet import (  # noqa: E402
     ACTIVATIONS,
     LAYER_TYPES,
     N_PARAMETERS,
+    conv_layers,
     filter_activation,
+    filter_activations,
     first_conv_layer,
     visualize_filter,
 )
@@ -86,6 +88,20 @@ def test_visualize_filter_excites_the_filter():
         image = visualize_filter(model, k)
         assert image.shape == (1, 32, 32, 1) and 0 <= image.min() and image.max() <= 1
         assert filter_activation(model, image, k)[0] >= filter_activation(model, random_images, k).mean() + 0.05
+
+
+def test_visualize_filter_excites_a_filter_of_the_deeper_layer(lenet):
+    """conv_index=1: the second Conv2D layer's 16 filters, 10x10 maps; its best input beats the first layer's."""
+    assert [layer.filters for layer in conv_layers(lenet)] == [6, 16]
+    random_images = np.random.default_rng(4).uniform(size=(16, 32, 32, 1))
+    before = filter_activations(lenet, random_images, conv_index=1)
+    assert before.shape == (16, 16)
+    for k in (3, 12):
+        image = visualize_filter(lenet, k, conv_index=1)
+        assert image.shape == (1, 32, 32, 1) and 0 <= image.min() and image.max() <= 1
+        gain = filter_activation(lenet, image, k, conv_index=1)[0] - before[:, k].mean()
+        assert gain >= 0.05, gain
+        np.testing.assert_array_equal(filter_activation(lenet, image, k, 1), filter_activations(lenet, image, 1)[:, k])
 
 
 def test_short_training_run_recognises_held_out_digits():
