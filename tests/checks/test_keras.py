@@ -28,3 +28,13 @@ def round_trip(tmp_path, loss):
 ], ids=["string", "class", "function", "class-from-logits", "list", "alias", "not-compiled"])
 def test_compiled_loss_names_it_the_same_way_however_it_was_given(tmp_path, loss, expected):
     assert compiled_loss(round_trip(tmp_path, loss() if callable(loss) else loss)) == expected
+
+
+@pytest.mark.parametrize(("loss", "expected"), [
+    (lambda: keras.losses.SparseCategoricalCrossentropy(), ("sparsecategoricalcrossentropy", False)),
+    (lambda: keras.losses.sparse_categorical_crossentropy, ("sparsecategoricalcrossentropy", False)),
+    (lambda: keras.losses.CategoricalCrossentropy(from_logits=False), ("categoricalcrossentropy", False)),
+], ids=["sparse-class", "sparse-function", "class-from-logits-false"])
+def test_the_loss_objects_of_the_lenet_and_fcn_alternatives_are_recognised(tmp_path, loss, expected):
+    """grading/alternatives/objects.py of lenet and fcn compile with loss objects; the checks must see their names."""
+    assert compiled_loss(round_trip(tmp_path, loss())) == expected
