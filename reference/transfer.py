@@ -2,8 +2,8 @@
 
 The lecture's recipe, steps 3-5: drop the last layer of the pretrained (előtanított) network, put a new
 head for the target task on the penultimate layer's output, freeze the pretrained layers and
-fine-tune. Keras is imported lazily, so ``import reference`` stays light for the numpy-only
-assignments.
+fine-tune; then unfreeze the last convolutional layer and fine-tune again at a low learning rate.
+Keras is imported lazily, so ``import reference`` stays light for the numpy-only assignments.
 
 Keras 3.15 pitfall (see DESIGN.md): ``trainable`` takes effect at ``compile()``; changed after the
 first ``fit()`` it is ignored until the model is compiled again. :func:`build_transfer_model` therefore
@@ -23,6 +23,9 @@ SOURCE_CLASSES = (0, 1, 2, 3, 4)
 EPOCHS = 10               # the notebook's budget, for fine-tuning and from scratch alike
 BATCH_SIZE = 4
 OPTIMIZER = "sgd"         # as on the lecture's slides: plain SGD, learning rate 0.01
+UNFROZEN = ("conv2",)     # part 4: the pretrained layers unfrozen after the head has learnt
+UNFROZEN_EPOCHS = 5
+UNFROZEN_LEARNING_RATE = 0.001   # at most this: a tenth of SGD's default
 
 
 def build_transfer_model(pretrained, n_frozen: int | None = None, optimizer=OPTIMIZER):
@@ -56,20 +59,46 @@ def build_scratch_model(model, optimizer=OPTIMIZER):
     return scratch
 
 
-def binary_predictions(model, x: np.ndarray) -> np.ndarray:
-    """0/1 predictions of a one-unit sigmoid model: probability of label 1 above 0.5."""
+def unfreeze_and_recompile(model, names=UNFROZEN, learning_rate: float = UNFROZEN_LEARNING_RATE):
+    """Unfreeze the named pretrained layers of a trained transfer model and compile it again, at a low learning rate.
+
+    Fine-tuning part of the base (finomhangolás): once the head has learnt, the last pretrained layers
+    adapt a little to the target task. The model has been fitted already, so in Keras 3 the changed
+    ``trainable`` flags take effect only through this ``compile()``; it also brings the new learning rate.
+    """
+    import keras
+
+    for name in names:
+        model.get_layer(name).trainable = True
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+                  metrics=["accuracy"])
+    return model
+
+
+def probabilities(model, x: np.ndarray) -> np.ndarray:
+    """The outputs of a one-unit sigmoid model on ``x``, float64, one per image."""
     # A direct call (inference mode) instead of predict(): no tf.data pipeline, no retracing warnings.
     # Keras warns when a model built with inputs=[t] (the lecture's style) gets a bare array: harmless.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
         batches = [np.asarray(model(x[start:start + 256], training=False)) for start in range(0, len(x), 256)]
-    probabilities = np.concatenate(batches).astype(np.float64)
-    return (probabilities.reshape(len(x), -1)[:, 0] > 0.5).astype(np.int64)
+    return np.concatenate(batches).astype(np.float64).reshape(len(x), -1)[:, 0]
+
+
+def binary_predictions(model, x: np.ndarray) -> np.ndarray:
+    """0/1 predictions of a one-unit sigmoid model: probability of label 1 above 0.5."""
+    return (probabilities(model, x) > 0.5).astype(np.int64)
 
 
 def binary_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     """The fraction of ``x`` that ``model`` (one sigmoid unit) labels as ``y``."""
     return float(np.mean(binary_predictions(model, x) == np.asarray(y)))
+
+
+def binary_crossentropy(model, x: np.ndarray, y: np.ndarray) -> float:
+    """The mean binary crossentropy of ``model``'s probabilities on ``x``, clipped to [1e-7, 1 - 1e-7] as in Keras."""
+    p, y = np.clip(probabilities(model, x), 1e-7, 1 - 1e-7), np.asarray(y, dtype=np.float64)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def target_labels(digits: np.ndarray) -> np.ndarray:
