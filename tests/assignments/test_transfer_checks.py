@@ -42,12 +42,25 @@ def failures(outcomes) -> dict:
 
 
 def build_namespace(code: str) -> dict:
-    """The imports cell and a build_transfer_model cell, nothing trained: enough for the build checks."""
+    """The imports and data cells and a build_transfer_model cell: enough for the build checks and test."""
     namespace = {"__name__": "__main__"}
-    imports = next(c for c in ASSIGNMENT.source.cells if grade_id(c) == "imports")
-    exec(compile(imports.source, "<imports>", "exec"), namespace)
-    exec(compile(code, "<transfer_model_impl>", "exec"), namespace)
+    cells = {grade_id(c): c.source for c in ASSIGNMENT.source.cells}
+    with in_the_notebooks_folder():
+        for key, source in (("imports", cells["imports"]), ("load_data", cells["load_data"]),
+                            ("transfer_model_impl", code)):
+            exec(compile(source, f"<{key}>", "exec"), namespace)
     return namespace
+
+
+def build_test_failure(namespace: dict) -> str | None:
+    """The build's visible test cell run on ``namespace``: None when it passes, else its assertion message."""
+    cell = next(c for c in ASSIGNMENT.source.cells if grade_id(c) == "transfer_model_tests")
+    with in_the_notebooks_folder():
+        try:
+            exec(compile(cell.source, "<transfer_model_tests>", "exec"), namespace)
+        except AssertionError as error:
+            return str(error) or "assertion failed"
+    return None
 
 
 def build_cell(body: str) -> str:
@@ -109,8 +122,9 @@ def test_alternatives_and_variants_are_well_formed():
 
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))
 def test_every_alternative_model_passes_the_build_checks(name):
-    code = ALTERNATIVES[name].cells.get("transfer_model_impl", SOLUTIONS["transfer_model_impl"])
-    assert failures(run_checks(build_namespace(code), BUILD_CHECKS)) == {}
+    namespace = build_namespace(ALTERNATIVES[name].cells.get("transfer_model_impl", SOLUTIONS["transfer_model_impl"]))
+    assert failures(run_checks(namespace, BUILD_CHECKS)) == {}
+    assert build_test_failure(namespace) is None
 
 
 SAME_MODEL = {
@@ -132,6 +146,14 @@ model = keras.Model(base.inputs, x)
 model.compile(loss=keras.losses.BinaryCrossentropy(name="my_loss"), optimizer=keras.optimizers.SGD())
 return model
 """,
+    "the loss in a list, one per output": """
+for layer in pretrained.layers[:-1]:
+    layer.trainable = False
+t = keras.layers.Dense(1, activation="sigmoid")(pretrained.layers[-2].output)
+model = keras.Model(inputs=[pretrained.input], outputs=[t])
+model.compile(loss=["binary_crossentropy"], optimizer="sgd", metrics=["accuracy"])
+return model
+""",
     "nested Sequential base in a functional model": """
 base = keras.Sequential(pretrained.layers[:-1], name="body")
 base.trainable = False
@@ -144,8 +166,10 @@ return model
 
 
 @pytest.mark.parametrize("case", sorted(SAME_MODEL))
-def test_other_correct_models_pass_the_build_checks(case):
-    assert failures(run_checks(build_namespace(build_cell(SAME_MODEL[case])), BUILD_CHECKS)) == {}
+def test_other_correct_models_pass_the_build_checks_and_test(case):
+    namespace = build_namespace(build_cell(SAME_MODEL[case]))
+    assert failures(run_checks(namespace, BUILD_CHECKS)) == {}
+    assert build_test_failure(namespace) is None
 
 
 WRONG_MODEL = {
@@ -213,10 +237,12 @@ return model
 
 
 @pytest.mark.parametrize("case", sorted(WRONG_MODEL))
-def test_wrong_models_fail_the_build_check_they_break_and_only_it(case):
+def test_wrong_models_fail_the_build_check_they_break_and_only_it_and_the_visible_test(case):
     body, check, message = WRONG_MODEL[case]
-    failed = failures(run_checks(build_namespace(build_cell(body)), BUILD_CHECKS))
+    namespace = build_namespace(build_cell(body))
+    failed = failures(run_checks(namespace, BUILD_CHECKS))
     assert list(failed) == [check] and message in failed[check], failed
+    assert build_test_failure(namespace) is not None
 
 
 @pytest.mark.parametrize("name", sorted(n for n, v in VARIANTS.items() if "transfer_model_impl" in v.cells))
