@@ -5,8 +5,9 @@
 
 Source task: the digits 0-4 of the 4,000 shipped training digits (``assignments/lenet/digits.npz``),
 padded to 32x32 with :func:`reference.data.pad_to_32`. The network is a small LeNet-like CNN built with
-the functional API exactly as the lecture's "Példa: pretraining" slide: convolution and pooling, a
-``Flatten`` whose output is the penultimate layer (named ``features``), then a 5-way softmax::
+the functional API in the shape of the lecture's "Példa: pretraining" slide (convolution and pooling, a
+``Flatten`` whose output is the penultimate layer, named ``features``, then a 5-way softmax), but with
+ReLU, max pooling and 16/32 filters instead of the slide's LeNet (why: below)::
 
     image (32, 32, 1) -> conv1 Conv2D(16, 5x5, relu) -> pool1 MaxPooling2D(2x2)
       -> conv2 Conv2D(32, 5x5, relu) -> pool2 MaxPooling2D(2x2) -> features Flatten (800)
