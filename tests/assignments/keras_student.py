@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from proxy import LocalStudent, travel
 
+from grader.gate import consistency_problems
+from grader.notebook.cells import is_solution
 from grader.sandbox.models import read_config, refusal
 
 
@@ -77,3 +79,29 @@ def run_checks(assignment, namespace: dict, names, seed: int | None = None) -> d
         except Exception as error:  # noqa: BLE001
             outcomes[name] = error
     return outcomes
+
+
+def program_in_folder(harness, cells: dict) -> dict:
+    """``harness.program(cells)`` run in the assignment's folder, where its data cell finds its files."""
+    cwd = os.getcwd()
+    os.chdir(harness.assignment.root)
+    try:
+        return harness.program(cells)
+    finally:
+        os.chdir(cwd)
+
+
+def failures(outcomes: dict) -> dict:
+    return {name: f"{type(error).__name__}: {error}" for name, error in outcomes.items() if error is not None}
+
+
+def check_the_corpus(assignment, grade_cells: dict, alternatives: set) -> None:
+    """Points add up, variants target real checks, and the named alternatives are marked correct solutions."""
+    assert assignment.grade_cells == grade_cells
+    assert consistency_problems(assignment) == []
+    found = {a.name: a for a in assignment.alternatives()}
+    assert set(found) >= alternatives
+    solution_ids = {c.metadata["nbgrader"]["grade_id"] for c in assignment.source.cells if is_solution(c)}
+    for alternative in found.values():
+        assert not alternative.targets and alternative.description.startswith("correct"), alternative.name
+        assert set(alternative.cells) <= solution_ids, alternative.name

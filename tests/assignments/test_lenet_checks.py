@@ -12,20 +12,18 @@ hold over several hidden seeds.
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
-from keras_student import run_checks, through_a_file  # noqa: E402
+from keras_student import check_the_corpus, failures, program_in_folder, run_checks, through_a_file  # noqa: E402
 from proxy import Harness  # noqa: E402
 
 import reference  # noqa: E402
 from grader.assignment import Assignment  # noqa: E402
-from grader.gate import consistency_problems  # noqa: E402
-from grader.notebook.cells import grade_id, is_solution  # noqa: E402
+from grader.notebook.cells import grade_id  # noqa: E402
 from reference.data import holdout_digits, pad_to_32  # noqa: E402
 
 ASSIGNMENT = Assignment.find("lenet")
@@ -42,12 +40,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for op
 @functools.cache
 def program(cells: tuple = ()) -> dict:
     """The notebook's program with these solution cells, an untrained ``model`` and no test cells run."""
-    cwd = os.getcwd()
-    os.chdir(ASSIGNMENT.root)  # the data cell reads digits.npz next to the notebook
-    try:
-        return HARNESS.program({"train_impl": UNTRAINED, **dict(cells)})
-    finally:
-        os.chdir(cwd)
+    return program_in_folder(HARNESS, {"train_impl": UNTRAINED, **dict(cells)})
 
 
 def run_test_cell(namespace: dict, cell_id: str) -> None:
@@ -55,24 +48,12 @@ def run_test_cell(namespace: dict, cell_id: str) -> None:
     exec(compile(cell.source, f"<cell {cell_id}>", "exec"), namespace)
 
 
-def failures(outcomes: dict) -> dict:
-    return {name: f"{type(error).__name__}: {error}" for name, error in outcomes.items() if error is not None}
-
-
 # ----------------------------------------------------------------------------- structure
 
-def test_points_add_up_and_variants_target_real_checks():
-    assert ASSIGNMENT.grade_cells == {"build_lenet_tests": 4.0, "train_tests": 2.0, "feature_model_tests": 2.0,
-                                      "filter_viz_tests": 2.0}
-    assert consistency_problems(ASSIGNMENT) == []
-
-
-def test_alternatives_are_correct_solutions_named_by_cell():
-    assert set(ALTERNATIVES) >= {"functional_input", "functional_inputs", "sequential_add", "objects"}
-    solution_ids = {grade_id(c) for c in ASSIGNMENT.source.cells if is_solution(c)}
-    for alternative in ALTERNATIVES.values():
-        assert not alternative.targets and alternative.description.startswith("correct"), alternative.name
-        assert set(alternative.cells) <= solution_ids, alternative.name
+def test_points_add_up_and_the_corpus_is_complete():
+    check_the_corpus(ASSIGNMENT, {"build_lenet_tests": 4.0, "train_tests": 2.0, "feature_model_tests": 2.0,
+                                  "filter_viz_tests": 2.0},
+                     {"functional_input", "functional_inputs", "sequential_add", "objects"})
 
 
 # ----------------------------------------------------------------------------- with_input: the lecture's model.input

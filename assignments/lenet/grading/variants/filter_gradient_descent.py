@@ -1,9 +1,9 @@
 # variant: visualize_filter steps down the gradient (as in training) instead of up, so the filter's activation falls
 # targets: filter_visualization_first_layer, filter_visualization_second_layer
 # %% filter_viz_impl
-def visualize_filter(model, filter_index, steps=40, learning_rate=1.0, conv_index=0):
-    conv = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][conv_index]
-    heatmap_model = keras.Model(inputs=model.inputs[0], outputs=conv.output)
+def visualize_filter(net, filter_index, steps=40, learning_rate=1.0, conv_index=0):
+    conv = [layer for layer in net.layers if isinstance(layer, keras.layers.Conv2D)][conv_index]
+    heatmap_model = keras.Model(inputs=net.inputs[0], outputs=conv.output)
     noise = np.random.default_rng(filter_index).uniform(-0.1, 0.1, size=(1, 32, 32, 1))
     image = tf.Variable((0.5 + noise).astype(np.float32))
     for _ in range(steps):
