@@ -5,10 +5,41 @@
   smallest failing case by its shape, number of classes and absent classes (never the labels).
 - ``build_fcn`` is called in the sandbox; the returned (untrained) Keras model is loaded here
   (allow-listed layers, safe_mode) and inspected: layer classes, output shapes at two input
-  sizes, softmax over the class axis, the compiled loss.
+  sizes, softmax over the class axis, the compiled loss. The encoder may downsample by pooling
+  or by strided convolutions (the lecture's stride slide): no pooling layer is required, the
+  output-shape check on a size divisible by 4 but not by 8 is what asks for the factor 4.
 - ``model``, trained by the notebook, is evaluated here on canvases made from the held-out
   digits with a seed drawn from the check's hidden ``rng``: its mean IoU must reach
   ``IOU_THRESHOLD``.  Messages name shapes, layers and IoU values, never hidden images.
+
+The IoU threshold, measured (the notebook's recipe: 4,000 training canvases of 32x32, 8 epochs,
+batches of 16, Adam 0.005; each network trained from 5 to 9 initial weights, the notebook's own
+seed among them, each model scored on the 200 validation canvases and on 5 sets of 300 hidden
+canvases, the gate's among them):
+
+    network                                               validation   hidden       runs
+    solution: 2 Concatenate skips, Conv2DTranspose(f,2,2)  0.33-0.49    0.32-0.51    7
+    alternative objects: 2 Add skips                       0.40-0.48    0.40-0.50    6
+    alternative strided_encoder: strided Conv2D + 3x3      0.39-0.44    0.38-0.45    5
+    alternative upsampling_decoder: no skips               0.42-0.49    0.42-0.51    6 of 7, 1 stuck at 0.10
+    alternative transpose_decoder: no skips, 3x3 kernels   0.39-0.44    0.37-0.47    8 of 9, 1 stuck at 0.09
+    strided encoder, one strided Conv2D per level, skips   0.24-0.37    0.24-0.38    7 (0.24 with the notebook's seed)
+    no skips, bare Conv2DTranspose(f, 2, strides=2)        0.24-0.38    0.24-0.41    7 of 8, 1 stuck at 0.09
+    no skips, strided encoder, bare 2x2 transposed         0.18-0.26    0.17-0.26    5
+    background everywhere                                  0.086        0.086
+
+"Stuck" runs never left the background. All came from one seed (6) of the initial weights, for
+each of the three networks without skips tried with it (one also with Adam 0.002); the networks
+with skips trained normally from it (0.32-0.39). The visible test fails a stuck model too.
+
+One model's IoU on the hidden canvases differed from its IoU on the validation canvases by -0.021
+to +0.036 (56 runs that trained). So the visible test asks 0.25 on the validation canvases and
+this check 0.20 on the hidden ones: a model that passes the visible test passes here (it would
+have to drop by 0.05), the corpus' lowest run (the solution, 0.33 and 0.32) keeps margins of 0.08
+and 0.12, and a model that never learnt to tell the digits apart stays below (background
+everywhere 0.086; every ink pixel found exactly but given one digit class 0.10, or a random digit
+class per pixel 0.14). No known-wrong variant gets between 0.09 and 0.25. The networks that land
+near the bar (the last three trained rows) are named in the notebook, with what to do instead.
 """
 
 from __future__ import annotations
@@ -26,16 +57,13 @@ from reference.data import holdout_digits, make_segmentation_set
 
 NUM_CLASSES = 11
 DOWNSAMPLING = 4
-# The solution notebook's model: mean IoU 0.396 on the canvases of this check (0.37-0.40 on 5 other seeds);
-# the recipe with other initial weights 0.43-0.53; a Sequential FCN without skips 0.22-0.36; background only 0.09.
-IOU_THRESHOLD = 0.25
+IOU_THRESHOLD = 0.20        # on hidden canvases; the visible test asks 0.25 (see the module docstring)
 HIDDEN_CANVASES = 300
 PROPERTY_EXAMPLES = 60
 KERAS_TIMEOUT = 120  # building, saving and training-free inference in the student process
 PREDICT_BATCH = 50
 NOT_FULLY_CONVOLUTIONAL = ("Dense", "Flatten")
 UPSAMPLING = ("Conv2DTranspose", "UpSampling2D")
-POOLING = ("MaxPooling2D", "AveragePooling2D")
 IOU_ARGS = ("y_true", "y_pred", "num_classes")
 
 # Loading a compiled model whose optimizer has not taken a step yet makes Keras warn that it skips the
@@ -248,7 +276,7 @@ def mean_iou_matches_reference(student, rng):
 
 @check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
 def build_fcn_is_fully_convolutional(student, rng):
-    """build_fcn: input (None, None, 1), pooling encoder, Conv2DTranspose/UpSampling2D decoder, no Dense/Flatten."""
+    """build_fcn: input (None, None, 1), a Conv2DTranspose/UpSampling2D decoder, no Dense/Flatten layer."""
     model = _built(student)
     names = _layer_classes(model)
     found = sorted({n for n in names if n in NOT_FULLY_CONVOLUTIONAL})
@@ -258,8 +286,6 @@ def build_fcn_is_fully_convolutional(student, rng):
     shape = tuple(model.inputs[0].shape)
     if shape[1:] != (None, None, 1):
         raise CheckFailed(f"the input {shape_mismatch(shape[1:], (None, None, 1))}: any height and width")
-    if not any(n in POOLING for n in names):
-        raise CheckFailed(f"the encoder has no pooling layer (layers: {', '.join(names)})")
     if not any(n in UPSAMPLING for n in names):
         raise CheckFailed(f"the decoder has no Conv2DTranspose or UpSampling2D layer (layers: {', '.join(names)})")
 
