@@ -22,10 +22,11 @@ def round_trip(tmp_path, loss):
     (lambda: keras.losses.CategoricalCrossentropy(), ("categoricalcrossentropy", False)),
     (lambda: keras.losses.categorical_crossentropy, ("categoricalcrossentropy", False)),
     (lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True), ("sparsecategoricalcrossentropy", True)),
+    (lambda: keras.losses.CategoricalCrossentropy(name="cce"), ("categoricalcrossentropy", False)),
     (["binary_crossentropy"], ("binarycrossentropy", False)),
     ("bce", ("bce", False)),
     (None, (None, False)),
-], ids=["string", "class", "function", "class-from-logits", "list", "alias", "not-compiled"])
+], ids=["string", "class", "function", "class-from-logits", "class-own-name", "list", "alias", "not-compiled"])
 def test_compiled_loss_names_it_the_same_way_however_it_was_given(tmp_path, loss, expected):
     assert compiled_loss(round_trip(tmp_path, loss() if callable(loss) else loss)) == expected
 
