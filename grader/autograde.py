@@ -31,7 +31,7 @@ from grader.errors import UserError
 from grader.grade import GradingJob, grade
 from grader.notebook import annotate
 from grader.notebook.submission import sha256
-from grader.timestamps import TIMESTAMP_FILE, parse_timestamp, read_timestamp, timestamp_text
+from grader.timestamps import SECRET_FILE, TIMESTAMP_FILE, parse_timestamp, read_timestamp, timestamp_text
 
 
 @dataclasses.dataclass
@@ -87,7 +87,7 @@ def _folder_problem(folder: Path, notebook: Path) -> str:
     return ""
 
 
-BOOKKEEPING = (TIMESTAMP_FILE, RECORD_FILE, "submission_secret.txt")
+BOOKKEEPING = (TIMESTAMP_FILE, RECORD_FILE, SECRET_FILE)
 
 
 def _is_current(course: Path, job: GradingJob) -> bool:

@@ -133,8 +133,7 @@ def canvas_rows(assignment: Assignment, course: Path | Course, roster_path: Path
     none: a harness error or a submission not graded yet.
     """
     course = as_course(course)
-    roster_path = roster_path or course.roster_path
-    roster = read_roster(roster_path) if roster_path is not None else []
+    roster_path, roster = _roster(course, roster_path)
     if roster_path is not None and not any(r.canvas_id for r in roster):
         raise RosterError(f"{roster_path}: --format canvas needs Canvas' gradebook export as the roster "
                          "(columns Student, ID, SIS User ID, SIS Login ID, Section)")
@@ -190,8 +189,7 @@ def moodle_rows(assignment: Assignment, course: Path | Course, roster_path: Path
     id is left out and named in the warnings; a score Moodle should not touch is blank.
     """
     course = as_course(course)
-    roster_path = roster_path or course.roster_path
-    roster = read_roster(roster_path) if roster_path is not None else []
+    roster_path, roster = _roster(course, roster_path)
     by_student = {row.student_id: row for row in roster}
     out, warnings = [], []
     for row in rows(assignment, course, db_url, roster):
@@ -214,6 +212,12 @@ def write_moodle_csv(assignment: Assignment, course: Path | Course, csv_path: Pa
     data, warnings = moodle_rows(assignment, course, roster_path, db_url)
     _write_rows(csv_path, MOODLE_COLUMNS, data)
     return len(data), warnings
+
+
+def _roster(course: Course, roster_path: Path | None) -> tuple[Path | None, list[RosterRow]]:
+    """(path, rows) of the roster given on the command line, else the course's; (None, []) without one."""
+    roster_path = roster_path or course.roster_path
+    return roster_path, read_roster(roster_path) if roster_path is not None else []
 
 
 def _trailing_id(student: str) -> str:

@@ -25,7 +25,7 @@ from grader.checks.run import ENDLESS_LOOP, GAVE_UP, NOT_RUN, PROGRAM
 from grader.course import Course, as_course
 from grader.late import late_text
 from grader.notebook.added import clean_cells, describe
-from grader.timestamps import TIMESTAMP_FILE
+from grader.timestamps import SECRET_FILE, TIMESTAMP_FILE
 from grader.untrusted import read_regular_file
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
@@ -36,7 +36,6 @@ CHECK_TEXT = ("name", "title", "cell", "outcome", "message", "function", "cause"
 ONE_LINE = (ENDLESS_LOOP, GAVE_UP, PROGRAM)
 PROBLEM_CHARS = 300
 NAME_CHARS = 100  # a check's function and cause: names, never long
-SECRET_FILE = "submission_secret.txt"
 MAX_EXCHANGE_FILE_BYTES = 1024  # nbgrader writes a 128-character secret and a 30-character timestamp
 _EXCHANGE_TEXT = re.compile(rb"[\t\n\r\x20-\x7e]*[\x21-\x7e][\t\n\r\x20-\x7e]*")  # printable ASCII, not blank
 _LOG = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from grader.untrusted import read_regular_file
 
 TIMESTAMP_FILE = "timestamp.txt"
+SECRET_FILE = "submission_secret.txt"  # nbgrader submit writes it beside timestamp.txt
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 MAX_TIMESTAMP_BYTES = 256
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
