@@ -7,13 +7,28 @@ BIN := $(VENV)/bin
 # nbgrader shells out to alembic: the venv's bin/ must be on PATH even when it is not activated.
 RUN := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: demo test lint bench bench-keras release selfcheck system-deps test-deps clean
+.PHONY: demo test lint bench bench-keras release selfcheck gpu-worker system-deps test-deps clean
+
+# TensorFlow for the CPU (the `keras` extra), or with CUDA once `make gpu-worker` has marked the venv.
+TF_EXTRA = $(if $(wildcard $(VENV)/.gpu),gpu,keras)
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,keras,postgres]'
+	$(BIN)/python -m pip install -q -e '.[test,$(TF_EXTRA),postgres]'
 	touch $@
+
+# A GPU grading worker in one command: the venv with TensorFlow's CUDA build (the `gpu` extra; the
+# CUDA libraries come as pip wheels, only the NVIDIA driver must be installed), then the check each
+# GPU worker runs at start-up. Then: scripts/start_gpu_workers.sh tcp://SCHEDULER:8786
+gpu-worker: system-deps
+	$(PYTHON) -m venv $(VENV)
+	touch $(VENV)/.gpu
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip uninstall -q -y tensorflow-cpu
+	$(BIN)/python -m pip install -q -e '.[test,gpu,postgres]'
+	touch $(BIN)/.installed
+	$(RUN) $(BIN)/grader doctor --gpu
 
 # bubblewrap confines student code; libseccomp2 compiles its seccomp filter (pyseccomp loads it).
 system-deps:

@@ -166,8 +166,9 @@ def _run(course, settings, assignment, book, todo, client_factory, summary, prog
     with client_factory() as client:
         resources = _resources(assignment, client)
 
-        def submit(job: GradingJob):
-            return client.submit(grade, job, key=f"grade-{job.assignment}-{job.student}-{os.urandom(4).hex()}",
+        def submit(job: GradingJob):  # a job sent to a GPU worker must find its GPU (GradingJob.gpu)
+            return client.submit(grade, dataclasses.replace(job, gpu=resources is not None),
+                                 key=f"grade-{job.assignment}-{job.student}-{os.urandom(4).hex()}",
                                  pure=False, retries=1, resources=resources)
 
         futures = {submit(job): job for job in todo}

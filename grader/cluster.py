@@ -1,11 +1,13 @@
 """Dask clients for grading: an in-process LocalCluster by default, or an existing scheduler.
 
 A real cluster is ``dask scheduler`` on one host and, per GPU, one single-threaded
-``dask worker tcp://HOST:8786 --resources GPU=1`` with its own ``CUDA_VISIBLE_DEVICES``
-(``scripts/start_gpu_workers.sh`` starts them). Jobs of assignments that need a GPU ask
-for ``resources={"GPU": 1}`` whenever some worker offers it (``grader.autograde``), so
-each GPU grades one submission at a time; a LocalCluster offers no resources and runs
-them on CPU. Workers receive :class:`grader.grade.GradingJob` objects holding absolute
+``dask worker tcp://HOST:8786 --resources GPU=1 --preload grader.gpuworker`` with its own
+``CUDA_VISIBLE_DEVICES`` (``scripts/start_gpu_workers.sh`` starts them; the preload refuses a
+worker that cannot grade on its GPU). Jobs of assignments that need a GPU ask for
+``resources={"GPU": 1}`` whenever some worker offers it (``grader.autograde``), so each GPU
+grades one submission at a time, and such a job must find its GPU or it is an ``error``
+(``GradingJob.gpu``). A LocalCluster offers no resources: its Keras jobs use the machine's GPU
+if TensorFlow finds one, else the CPU. Workers receive :class:`grader.grade.GradingJob` objects holding absolute
 paths, so every worker must see the same checkout and course directory (a shared
 filesystem) and run the same Python environment.
 """

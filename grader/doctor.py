@@ -2,6 +2,8 @@
 
 ``grader doctor`` prints the table; ``grader autograde`` runs the same probes before
 every batch and refuses to grade when one fails (unless --unsafe-no-sandbox).
+``grader doctor --gpu`` and GPU workers (:mod:`grader.gpuworker`) also check, with
+:func:`examine_gpu`, that TensorFlow finds the GPU where grading jobs use it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from pathlib import Path
 
 from grader import paths
 from grader.config import SandboxLimits
+from grader.sandbox import gpu
+from grader.sandbox.bwrap import SandboxUnavailable, probe
 from grader.sandbox.errors import StudentFailure
 from grader.sandbox.process import StudentProcess
+from grader.sandbox.runner import prepare_gpu
 
 MARKER = "GRADER_DOCTOR_SECRET"
 LIMITS = SandboxLimits(memory_mb=512, program_timeout_s=60, max_processes=64, max_disk_mb=64, shm_mb=16)
+# The GPU probe loads TensorFlow and initialises CUDA, as a Keras grading job does.
+GPU_LIMITS = SandboxLimits(memory_mb=4096, program_timeout_s=180, restarts=0)
 
 PROBE = '''
 import ctypes, errno, os, resource, socket
@@ -167,3 +174,46 @@ def _unprivileged_on_the_host(identity: int) -> bool:
     probe cannot see from inside (bwrap nests namespaces): the grader's own uid decides.
     """
     return identity == 1 or (identity == 2 and os.geteuid() != 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuExamination:
+    """TensorFlow's view of the GPU where grading uses it: a sandbox started as a job's, and the checker."""
+
+    confined: bool
+    sandbox: dict
+    checker: dict
+
+    def places(self) -> list[tuple[str, dict]]:
+        """(where, report) pairs, in the order they are printed."""
+        where = "a sandbox started as a grading job's" if self.confined else "an unconfined student process"
+        return [(where, self.sandbox), ("the checker (this process)", self.checker)]
+
+    def problems(self) -> list[str]:
+        """What is missing, each saying where; empty when this machine can grade on its GPU."""
+        found: dict[str, list[str]] = {}
+        for where, report in self.places():
+            for problem in gpu.problems(report):
+                found.setdefault(problem, []).append(where.split(" (")[0])
+        return [f"{problem} (in {' and in '.join(places)})" for problem, places in found.items()]
+
+
+def examine_gpu() -> GpuExamination:
+    """Start a student process the way a job graded on a GPU starts it, and read its GPU report.
+
+    Confined when bubblewrap works here, else unconfined (as ``--unsafe-no-sandbox`` jobs run).
+    The checker's report comes from this process, set up as :mod:`grader.grade` sets it up.
+    """
+    try:
+        probe()
+        confined = True
+    except SandboxUnavailable:
+        confined = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="grader-doctor-gpu-") as workdir:
+            with StudentProcess([], [], GPU_LIMITS, confined=confined, workdir=Path(workdir), gpu=True) as process:
+                process.start()
+                sandbox = process.gpu_report
+    except StudentFailure as failure:
+        sandbox = gpu.unreported(f"the student process did not start: {failure}")
+    return GpuExamination(confined, sandbox, prepare_gpu())

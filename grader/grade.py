@@ -19,8 +19,10 @@ from grader.notebook.added import added_cells, describe
 from grader.notebook.rebuild import rebuild
 from grader.notebook.submission import Ungradable, read_submission_with_digest, sha256
 from grader.results import new_result
+from grader.sandbox import gpu
 from grader.sandbox.errors import StudentFailure
 from grader.sandbox.process import StudentProcess
+from grader.sandbox.runner import prepare_gpu
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +37,7 @@ class GradingJob:
     workdir: str | None = None
     submitted_at: str | None = None
     problem: str = ""
+    gpu: bool = False  # scheduled with resources={"GPU": 1}: it must find the GPU, or it is an error
 
 
 def _empty_cells(assignment: Assignment) -> dict:
@@ -94,7 +97,7 @@ def _grade(job: GradingJob) -> dict:
     workdir = Path(job.workdir) if job.workdir else None
     with StudentProcess(program, config.forbidden_modules, config.limits, confined=job.confined,
                         workdir=workdir, allowed_layers=config.allowed_layers, max_model_params=config.max_model_params,
-                        files=assignment.release_files(), gpu=config.needs_gpu) as process:
+                        files=assignment.release_files(), gpu=config.needs_gpu, require_gpu=job.gpu) as process:
         if "keras" in config.checker_preload:  # the checks read student models: measure them in the evaluator
             process.prestart_model_gate()
         start_failure = None
@@ -102,7 +105,16 @@ def _grade(job: GradingJob) -> dict:
             process.start()
         except StudentFailure as failure:
             start_failure = failure  # each check reports how the program failed
+        except gpu.GpuMissing as missing:
+            return _no_gpu(job, str(missing), base, start, digest)
+        if config.needs_gpu:
+            try:
+                base["sandbox"]["gpu"] = _devices(job, process.gpu_report)
+            except gpu.GpuMissing as missing:
+                return _no_gpu(job, str(missing), base, start, digest)
         checks = run_checks(assignment.checks, process, config.seed, start_failure)
+        if process.gpu_missing:  # a restart for a later check found the GPU gone
+            return _no_gpu(job, process.gpu_missing, base, start, digest)
         visible = [_visible_outcome(c) for c in process.cells if c.get("kind") == "test"]
         student_seconds = process.student_seconds
     base["sandbox"].update(memory_cap=process.memory_cap_kind,
@@ -116,6 +128,25 @@ def _grade(job: GradingJob) -> dict:
         timings={"total_s": round(time.perf_counter() - start, 3), "student_s": round(student_seconds, 3)},
         **base,
     )
+
+
+def _devices(job: GradingJob, student: dict | None) -> dict:
+    """Where this job's networks ran: the GPUs TensorFlow saw in the student process and in the checker.
+
+    A job given a GPU whose checker finds none raises :class:`grader.sandbox.gpu.GpuMissing`.
+    """
+    checker = prepare_gpu()
+    if job.gpu:
+        gpu.require(checker, "the checker was given a GPU, but")
+    return {"required": job.gpu, "student": (student or {}).get("gpus", []), "checker": checker["gpus"]}
+
+
+def _no_gpu(job: GradingJob, reason: str, base: dict, start: float, digest: str) -> dict:
+    """The ``error`` result of a job that was given a GPU and found none: it must be graded again on one."""
+    base["sandbox"]["gpu"] = {"required": True, "student": [], "checker": []}
+    return new_result(job.student, job.assignment, "error",
+                      f"{reason}. Nothing was graded on the CPU instead; grade it again on a working GPU worker",
+                      notebook_sha256=digest, timings={"total_s": round(time.perf_counter() - start, 3)}, **base)
 
 
 def point_to_dropped_cells(checks: list[dict], dropped: list[dict]) -> None:

@@ -8,8 +8,11 @@
 #
 # Each GPU gets its own `dask worker SCHEDULER --nworkers 1 --nthreads 1 --resources GPU=1` with
 # CUDA_VISIBLE_DEVICES set to that GPU's index, so it grades one submission at a time (jobs of
-# Keras assignments ask for resources={"GPU": 1}). Their environment also carries what grading
-# on a GPU needs (the sandbox sets the same inside; here it covers the checker process too):
+# Keras assignments ask for resources={"GPU": 1}). With `--preload grader.gpuworker` each checks at
+# start-up, in a sandbox started as a grading job's, that TensorFlow finds its GPU; one that does
+# not refuses to join and says what is missing (install the GPU build first: `make gpu-worker`).
+# Their environment also carries what grading on a GPU needs (the sandbox sets the same inside;
+# here it covers the checker process too):
 #   TF_FORCE_GPU_ALLOW_GROWTH=true   TensorFlow takes GPU memory as it needs it, not all of it
 #   NVIDIA_TF32_OVERRIDE=0           no TF32: float32 matmul/conv at full precision on Ampere/Hopper
 #   TF_DETERMINISTIC_OPS=1           deterministic kernels
@@ -50,6 +53,7 @@ export PATH="$(dirname "$dask"):$PATH"
 
 log_dir="${LOG_DIR:-./dask-workers}"
 pids=()
+declare -A name_of=()
 
 launch() {  # launch NAME ENV... -- ARGS...: one `dask worker` in the background, its log in $log_dir
   local name="$1"; shift
@@ -62,6 +66,7 @@ launch() {  # launch NAME ENV... -- ARGS...: one `dask worker` in the background
   mkdir -p "$log_dir"
   "${cmd[@]}" >"$log_dir/$name.log" 2>&1 &
   pids+=("$!")
+  name_of[$!]="$name"
   echo "started $name (pid $!): ${envs[*]}; log $log_dir/$name.log"
 }
 
@@ -78,14 +83,22 @@ else
   [[ "$count" =~ ^[0-9]+$ ]] && [ "$count" -gt 0 ] || { echo "error: no GPUs found (count '$count'); use --cpu N" >&2; exit 1; }
   for ((gpu = 0; gpu < count; gpu++)); do
     launch "gpu$gpu-$host" CUDA_VISIBLE_DEVICES="$gpu" TF_FORCE_GPU_ALLOW_GROWTH=true NVIDIA_TF32_OVERRIDE=0 \
-      TF_DETERMINISTIC_OPS=1 -- --nworkers 1 --nthreads 1 --resources GPU=1
+      TF_DETERMINISTIC_OPS=1 -- --nworkers 1 --nthreads 1 --resources GPU=1 --preload grader.gpuworker
   done
 fi
 [ "$dry_run" = 1 ] && exit 0
 
 stop() { trap - INT TERM; echo "stopping ${#pids[@]} worker(s)"; kill -TERM "${pids[@]}" 2>/dev/null || true; wait; exit 0; }
 trap stop INT TERM
-# A worker that exits (scheduler gone for good, bad address) is reported; the others keep running.
+# A worker that exits (no usable GPU, scheduler gone for good, bad address) is reported with its
+# reason; the others keep running.
 status=0
-for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+for _ in "${pids[@]}"; do
+  ended=""
+  if ! wait -n -p ended "${pids[@]}"; then
+    status=1
+    name="${name_of[$ended]}"
+    echo "$name stopped: $(grep -m1 '^grader:' "$log_dir/$name.log" || tail -n 1 "$log_dir/$name.log")" >&2
+  fi
+done
 exit "$status"

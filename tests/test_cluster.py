@@ -65,20 +65,20 @@ def grades(course: Path) -> dict[str, tuple]:
     return out
 
 
-def autograde_cli(course: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "grader", "autograde", "conv2d", "--course", str(course),
+def autograde_cli(course: Path, *extra: str, assignment: str = "conv2d") -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "grader", "autograde", assignment, "--course", str(course),
                              "--quiet", *extra], cwd=ROOT, env=ENV, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def finish(process: subprocess.Popen, timeout: float = BATCH_TIMEOUT_S) -> str:
+def finish(process: subprocess.Popen, timeout: float = BATCH_TIMEOUT_S, returncode: int = 0) -> str:
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
         pytest.fail(f"autograde did not finish in {timeout} s:\n{output[-3000:]}")
-    assert process.returncode == 0, output[-3000:]
+    assert process.returncode == returncode, output[-3000:]
     return output
 
 
@@ -99,14 +99,20 @@ class Cluster:
         self.processes.append(process)
         return process
 
-    def start(self, workers: int) -> Cluster:
+    def start(self, workers: int, *worker_args: str) -> Cluster:
         self._spawn("scheduler", "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard")
         for i in range(workers):
-            self.workers.append(self._spawn(
-                f"worker{i}", "worker", self.address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
-                "--name", f"w{i}", "--local-directory", str(self.workdir / f"worker{i}")))
+            self.add_worker(f"w{i}", *worker_args)
         self.wait_for_workers(workers)
         return self
+
+    def add_worker(self, name: str, *worker_args: str) -> subprocess.Popen:
+        """Start one single-threaded `dask worker` (``worker_args`` appended), without waiting for it."""
+        worker = self._spawn(f"worker-{name}", "worker", self.address, "--nworkers", "1", "--nthreads", "1",
+                             "--no-dashboard", "--name", name, "--local-directory", str(self.workdir / name),
+                             *worker_args)
+        self.workers.append(worker)
+        return worker
 
     def wait_for_workers(self, count: int, timeout: float = 180) -> None:
         """Until the scheduler has exactly ``count`` workers (it takes a while on a busy machine)."""
@@ -252,6 +258,33 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path):
     assert "error: no Dask scheduler answered" in output and "Traceback" not in output
 
 
+def test_a_keras_job_sent_to_a_gpu_worker_without_a_gpu_is_an_error_and_graded_again_later(tmp_path):
+    """A worker offering GPU=1 without the start-up check (no grader.gpuworker preload) gets the Keras job."""
+    transfer = Assignment.find("transfer")
+    write_submission(tmp_path, "solution", "transfer", submission(transfer, None))
+    result_file = paths.autograded_dir(tmp_path, "solution", "transfer") / results.RESULT_FILE
+    cluster = Cluster(tmp_path / "cluster")
+    (tmp_path / "cluster").mkdir()
+    try:
+        cluster.start(1, "--resources", "GPU=1")
+        output = finish(autograde_cli(tmp_path, "--scheduler", cluster.address, assignment="transfer"), returncode=1)
+    finally:
+        cluster.stop()
+    result = results.read(result_file)
+    assert result["status"] == "error" and result["score"] == 0, output
+    assert result["reason"].startswith("the student process was given a GPU, but: ") and "TensorFlow sees no GPU" in \
+        result["reason"]
+    assert result["sandbox"]["gpu"]["required"] is True
+    assert "solution" not in scores(course_db_url(tmp_path), "transfer"), "an error writes no grade"
+    assert "1 errors" in output and "error: solution: the student process was given a GPU, but: " in output
+
+    finish(autograde_cli(tmp_path, "--workers", "1", assignment="transfer"))  # elsewhere: a CPU worker
+    regraded = results.read(result_file)
+    assert regraded["status"] == "graded" and regraded["score"] == transfer.max_score
+    assert regraded["sandbox"]["gpu"] == {"required": False, "student": [], "checker": []}
+    assert scores(course_db_url(tmp_path), "transfer")["solution"]["score"] == transfer.max_score
+
+
 def test_start_gpu_workers_script_gives_each_gpu_its_own_worker():
     script = ROOT / "scripts" / "start_gpu_workers.sh"
     gpu = subprocess.run([str(script), "--dry-run", "tcp://10.0.0.1:8786", "2"], capture_output=True, text=True,
@@ -260,7 +293,8 @@ def test_start_gpu_workers_script_gives_each_gpu_its_own_worker():
     for index, line in enumerate(gpu):
         assert f"CUDA_VISIBLE_DEVICES={index} " in line
         for needed in ("TF_FORCE_GPU_ALLOW_GROWTH=true", "NVIDIA_TF32_OVERRIDE=0", "TF_DETERMINISTIC_OPS=1",
-                       " worker tcp://10.0.0.1:8786 ", "--nworkers 1", "--nthreads 1", "--resources GPU=1"):
+                       " worker tcp://10.0.0.1:8786 ", "--nworkers 1", "--nthreads 1", "--resources GPU=1",
+                       "--preload grader.gpuworker"):
             assert needed in line, (needed, line)
     cpu = subprocess.run([str(script), "--dry-run", "--cpu", "3", "tcp://10.0.0.1:8786"], capture_output=True,
                          text=True, check=True, env=ENV).stdout.splitlines()

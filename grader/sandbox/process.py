@@ -27,12 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from grader.config import SandboxLimits
-from grader.sandbox import bwrap, protocol, seccomp
+from grader.sandbox import bwrap, gpu, protocol, seccomp
 from grader.sandbox.disk import DiskWatch
 from grader.sandbox.errors import (
     MESSAGE_WITHHELD,
     StudentCodeError,
     StudentCrashed,
+    StudentFailure,
     StudentMissing,
     StudentTimeout,
     StudentUnavailable,
@@ -100,9 +101,13 @@ class StudentProcess:
 
     def __init__(self, cells: list[dict], forbidden: list[str], limits: SandboxLimits,
                  *, confined: bool = True, workdir: Path | None = None, allowed_layers=(),
-                 files: tuple[Path, ...] = (), gpu: bool = False, max_model_params: int | None = None):
+                 files: tuple[Path, ...] = (), gpu: bool = False, require_gpu: bool = False,
+                 max_model_params: int | None = None):
         self.limits = limits
-        self.gpu = gpu
+        self.gpu = gpu or require_gpu
+        self.require_gpu = require_gpu
+        self.gpu_report: dict | None = None
+        self.gpu_missing = ""  # why a start of a require_gpu process found no usable GPU
         self.files = tuple(Path(f) for f in files)
         self.confined = confined
         self.forbidden = list(forbidden)
@@ -170,13 +175,20 @@ class StudentProcess:
         self._cap = memory_cap(int(self.limits.memory_mb) << 20, int(self.limits.max_processes))
         self.memory_cap_kind = self._cap.kind
         program = {"cells": self._program_cells, "test_cell_timeout": self.limits.test_cell_timeout_s,
-                   "rlimits": _rlimits(self.limits, count_processes=not self._cap.caps_processes)}
+                   "rlimits": _rlimits(self.limits, count_processes=not self._cap.caps_processes), "gpu": self.gpu}
         self._launched = time.perf_counter()
         self._spawn(self.job.put(f"program-{self._starts}.json", json.dumps(program).encode()).name)
 
     def wait_until_ready(self) -> None:
-        """Wait for the launched program's start message and take its cells' outcomes."""
+        """Wait for the launched program's start message and take its cells' outcomes.
+
+        A GPU program first reports TensorFlow's view of the GPU (:attr:`gpu_report`); with
+        ``require_gpu`` a report without a usable GPU kills the process at once and raises
+        :class:`grader.sandbox.gpu.GpuMissing`: the job must never go on on the CPU.
+        """
         try:
+            if self.gpu:
+                self._take_gpu_report()
             ready = self._read_reply(self.limits.program_timeout_s, "running the notebook program")
             cells = self._checked(protocol.ready, ready, self._program_cells)
         except (StudentCrashed, StudentTimeout) as failure:
@@ -185,6 +197,25 @@ class StudentProcess:
         if self._starts == 1:
             self.cells = cells
         self.student_seconds += min(sum(c["seconds"] for c in cells), time.perf_counter() - self._launched)
+
+    def _take_gpu_report(self) -> None:
+        """Read the runner's GPU report (sent before any student code ran)."""
+        where = "the student process was given a GPU, but"
+        try:
+            message = self._read_reply(self.limits.program_timeout_s, "loading TensorFlow")
+            self.gpu_report = self._checked(protocol.gpu_report, message)
+        except StudentFailure as failure:
+            if not self.require_gpu:
+                raise
+            self.gpu_missing = f"{where} it did not report on TensorFlow ({failure})"
+            raise gpu.GpuMissing(self.gpu_missing) from None
+        if self.require_gpu:
+            try:
+                gpu.require(self.gpu_report, where)
+            except gpu.GpuMissing as missing:
+                self.kill()
+                self.gpu_missing = str(missing)
+                raise
 
     def _spawn(self, program: str) -> None:
         with seccomp.filter_file() if self.confined else open(os.devnull, "rb") as rules:

@@ -82,6 +82,26 @@ def ready(message: dict, program_cells: list[dict]) -> list[dict]:
     return outcomes
 
 
+MAX_NAMES = 64
+GPU_FLAGS = ("cuda_build", "tf32", "determinism", "memory_growth")
+GPU_TEXTS = ("driver", "tensorflow", "error")
+GPU_LISTS = ("device_nodes", "cuda_wheels", "gpus")
+
+
+def gpu_report(message: dict) -> dict:
+    """The runner's ``{"gpu": {...}}`` report (:func:`grader.sandbox.runner.prepare_gpu`): exactly its fields."""
+    report = message.get("gpu")
+    if not isinstance(report, dict) or set(report) != {*GPU_FLAGS, *GPU_TEXTS, *GPU_LISTS}:
+        raise ProtocolViolation("the student process sent a malformed GPU report")
+    checked = {key: _flag(report[key], key) for key in GPU_FLAGS}
+    checked.update({key: _text(report[key], key) for key in GPU_TEXTS})
+    for key in GPU_LISTS:
+        if not isinstance(report[key], list) or len(report[key]) > MAX_NAMES:
+            raise ProtocolViolation(f"the student process sent a malformed message ({key})")
+        checked[key] = [_text(name, key) for name in report[key]]
+    return checked
+
+
 def reply(message: dict, argument_count: int) -> dict:
     """A reply to a call or get: ``ok`` with a result, or the error it raised."""
     ok = _flag(message.get("ok"), "ok")

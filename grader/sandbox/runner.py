@@ -16,12 +16,19 @@ standalone script (standard library and numpy only: nothing of ``grader`` or
 3. The executor runs the rebuilt notebook program cell by cell, recording each
    cell's error, then answers the checker's requests, one JSON line each. Inputs are
    ``.npy`` (or ``.keras``) files in the read-only INBOX, results files in SCRATCH.
+4. A program marked ``"gpu"`` (an assignment graded on a GPU) first gets TensorFlow set up
+   the way grading on a GPU requires (:func:`prepare_gpu`: TF32 off, memory growth on), and the
+   executor reports what it found before any student code runs, so that report is the runner's
+   own. That is the one place the runner imports more than numpy: TensorFlow, which the
+   student's program imports anyway.
 
 Everything it reports is untrusted: the checker validates every message.
 """
 
 import builtins
 import ctypes
+import glob
+import importlib.util
 import json
 import os
 import resource
@@ -80,6 +87,62 @@ def flush_output():
             stream.flush()
         except (OSError, ValueError):
             pass
+
+
+# The CUDA libraries TensorFlow loads, as the pip wheels of its [and-cuda] extra install them (nvidia.NAME).
+CUDA_WHEELS = ("cuda_runtime", "cublas", "cudnn", "cufft", "curand", "cusolver", "cusparse", "nvjitlink")
+
+
+def _loads(library):
+    """'' if the shared library loads, else why not (one line)."""
+    try:
+        ctypes.CDLL(library)
+        return ""
+    except OSError as error:
+        return str(error).splitlines()[0][:MAX_MESSAGE] if str(error) else "it does not load"
+
+
+def _installed(module):
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def prepare_gpu():
+    """Set TensorFlow up for grading on a GPU and report what this process sees (a JSON-ready dict).
+
+    TF32 is turned off (float32 matmuls and convolutions at full precision, as on a CPU) and
+    memory growth turned on for every GPU, so the student process, the checker and the model
+    evaluator share one card. Determinism comes from ``TF_DETERMINISTIC_OPS``, which the sandbox
+    sets; the report says whether TensorFlow took it. Also used by the checker on itself.
+    """
+    report = {"device_nodes": sorted(os.path.basename(p) for p in glob.glob("/dev/nvidia*")),
+              "driver": _loads("libcuda.so.1"),
+              "cuda_wheels": [name for name in CUDA_WHEELS if _installed(f"nvidia.{name}")],
+              "tensorflow": "", "cuda_build": False, "gpus": [], "tf32": True, "determinism": False,
+              "memory_growth": False, "error": ""}
+    try:
+        import tensorflow as tf
+        from tensorflow.python.framework import config as tf_config
+
+        report.update(tensorflow=tf.__version__, cuda_build=bool(tf.test.is_built_with_cuda()))
+        gpus = tf.config.list_physical_devices("GPU")
+        for gpu in gpus:
+            try:
+                tf.config.experimental.set_memory_growth(gpu, True)
+            except (RuntimeError, ValueError):  # already initialised: its setting stays as it was
+                pass
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        report.update(
+            gpus=[tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus],
+            tf32=bool(tf.config.experimental.tensor_float_32_execution_enabled()),
+            determinism=bool(tf_config.is_op_determinism_enabled()),
+            memory_growth=bool(gpus) and all(tf.config.experimental.get_memory_growth(gpu) for gpu in gpus),
+        )
+    except Exception as error:  # a broken TensorFlow is something to report, not to crash on
+        report["error"] = f"{type(error).__name__}: {str(error)[:MAX_MESSAGE]}"
+    return report
 
 
 class CellTimeout(BaseException):
@@ -213,6 +276,9 @@ def execute(program, channel, inbox, scratch):
     redirect_output(os.path.join(scratch, "output.log"))
     set_dumpable(1)  # its own /proc entries stay its own; the courier's do not
     sys.argv = ["notebook"]
+    if program.get("gpu"):  # before any student code: this first message is the runner's own
+        channel.write((json.dumps({"gpu": prepare_gpu()}) + "\n").encode())
+        channel.flush()
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     outcomes = run_program(program["cells"], namespace, program["test_cell_timeout"])
     channel.write((json.dumps({"ready": True, "cells": outcomes}) + "\n").encode())
@@ -246,11 +312,20 @@ def pending(sock):
         return bool(selector.select(0))
 
 
-def relay(checker_in, checker_out, sock, executor):
-    """The courier: one message from the executor per turn, in order; anything out of turn ends the run."""
+def relay(checker_in, checker_out, sock, executor, reports=0):
+    """The courier: one message from the executor per turn, in order; anything out of turn ends the run.
+
+    The first ``reports`` messages (the GPU report) are passed on unasked, before the ready message.
+    """
     from_executor = sock.makefile("rb", buffering=0)  # unbuffered: pending() sees every byte not yet read
     to_executor = sock.makefile("wb")
-    expected = read_line(from_executor)  # the ready message
+    expected = read_line(from_executor)
+    for _ in range(reports):
+        if expected is None:
+            break
+        checker_out.write(expected)
+        checker_out.flush()
+        expected = read_line(from_executor)  # then the ready message
     while expected is not None:
         checker_out.write(expected)
         checker_out.flush()
@@ -302,7 +377,7 @@ def main():
         finally:
             os._exit(0)
     executor_end.close()
-    relay(checker_in, checker_out, courier_end, executor)
+    relay(checker_in, checker_out, courier_end, executor, reports=1 if program.get("gpu") else 0)
 
 
 if __name__ == "__main__":

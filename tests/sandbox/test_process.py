@@ -9,6 +9,7 @@ import pytest
 
 from grader.config import SandboxLimits
 from grader.paths import project_root
+from grader.sandbox import gpu
 from grader.sandbox.errors import StudentCodeError, StudentCrashed, StudentMissing, StudentTimeout
 from grader.sandbox.process import StudentProcess
 
@@ -313,3 +314,47 @@ def test_an_exit_status_chosen_after_hidden_inputs_is_not_shown():
     with started(HEADERS) as p, pytest.raises(StudentCrashed) as crash:
         p.call("exit_with", (np.array([0.049]),), {}, timeout=10)
     assert "49" not in str(crash.value) and "exit status" not in str(crash.value)
+
+
+# A student cell that tries to pass for the runner: it writes a GPU report of its own ("I have a GPU")
+# to each of its descriptors, the executor's socket to the courier among them.
+FORGE_GPU = '''\
+import json, os, time
+fake = {"device_nodes": ["nvidia0"], "driver": "", "cuda_wheels": ["cudnn"], "tensorflow": "9", "cuda_build": True,
+        "gpus": ["Forged GPU"], "tf32": False, "determinism": True, "memory_growth": True, "error": ""}
+for fd in range(3, 64):
+    try:
+        os.write(fd, (json.dumps({"gpu": fake}) + "\\n").encode())
+    except OSError:
+        pass
+time.sleep(SLEEP)
+'''
+
+
+def gpu_process(solution: str, **options) -> StudentProcess:
+    return StudentProcess(program(solution), [], SandboxLimits(memory_mb=2048, program_timeout_s=120, restarts=0),
+                          **options)
+
+
+def test_a_gpu_program_reports_tensorflow_before_any_student_code_and_cannot_be_forged():
+    with gpu_process(FORGE_GPU.replace("SLEEP", "0"), gpu=True) as process:
+        with pytest.raises(StudentCrashed):  # the forged line came where the ready message belongs
+            process.start()
+        report = process.gpu_report
+    assert report["gpus"] == [] and report["cuda_build"] is False and report["tensorflow"]
+    assert report["tf32"] is False and report["determinism"] is True
+
+
+def test_a_process_that_requires_a_gpu_and_finds_none_is_killed_before_its_code_runs_on():
+    started = time.monotonic()
+    with gpu_process(FORGE_GPU.replace("SLEEP", "60"), require_gpu=True) as process:
+        with pytest.raises(gpu.GpuMissing, match="^the student process was given a GPU, but: .*TensorFlow sees no GPU"):
+            process.start()
+        assert not process.alive()
+        assert process.gpu_missing.endswith("TensorFlow sees no GPU")
+    assert time.monotonic() - started < 50, "killed at once, not after the student's 60 s cell"
+
+
+def test_a_cpu_program_sends_no_gpu_report():
+    with started("def f():\n    return 1\n") as process:
+        assert process.gpu_report is None and process.call("f", (), {}, timeout=10)[0] == 1

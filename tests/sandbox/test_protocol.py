@@ -72,3 +72,33 @@ def test_malformed_replies_are_violations(message):
 def test_a_well_formed_reply_is_accepted():
     checked = protocol.reply({"ok": True, "result": {"npy": "out-1.npy"}, "mutated": [1, 1], "seconds": 2}, 2)
     assert checked == {"ok": True, "result": {"npy": "out-1.npy"}, "mutated": [1], "seconds": 2.0}
+
+
+GPU_REPORT = {"device_nodes": ["nvidia0", "nvidiactl"], "driver": "", "cuda_wheels": ["cudnn"], "tensorflow": "2.21.0",
+              "cuda_build": True, "gpus": ["NVIDIA H200"], "tf32": False, "determinism": True, "memory_growth": True,
+              "error": ""}
+
+
+def test_a_well_formed_gpu_report_is_accepted():
+    assert protocol.gpu_report({"gpu": GPU_REPORT}) == GPU_REPORT
+
+
+@pytest.mark.parametrize("report", [
+    None,
+    [],
+    {key: value for key, value in GPU_REPORT.items() if key != "gpus"},
+    {**GPU_REPORT, "extra": 1},
+    {**GPU_REPORT, "gpus": "NVIDIA H200"},
+    {**GPU_REPORT, "gpus": [1]},
+    {**GPU_REPORT, "gpus": ["x"] * 1000},
+    {**GPU_REPORT, "tf32": 0},
+    {**GPU_REPORT, "driver": None},
+], ids=["none", "list", "missing-key", "extra-key", "text-list", "number-names", "huge-list", "int-flag", "null-text"])
+def test_malformed_gpu_reports_are_violations(report):
+    with pytest.raises(ProtocolViolation):
+        protocol.gpu_report({"gpu": report})
+
+
+def test_gpu_report_texts_are_capped():
+    checked = protocol.gpu_report({"gpu": {**GPU_REPORT, "error": "E" * 10000, "gpus": ["G" * 10000]}})
+    assert len(checked["error"]) == protocol.MAX_TEXT and len(checked["gpus"][0]) == protocol.MAX_TEXT
