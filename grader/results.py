@@ -4,6 +4,10 @@ Results hold text a student controls (exception messages, cell ids, the folder
 name that is the student id), so every document is cleaned (:func:`clean`) on
 its way to disk and on its way back: strict UTF-8 JSON, no NaN or Infinity, no
 lone surrogates or NUL characters, no string longer than ``MAX_TEXT_CHARS``.
+
+A check's optional ``measured`` (``{name: number or None}``, TA-only figures such as an
+accuracy, see :func:`grader.checks.measure`) is validated like the rest; a non-finite figure
+is cleaned to None.
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ def validate(doc: object) -> dict:
     if not all(isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("outcome"), str)
                and _is_number(c.get("score")) and _is_number(c.get("points")) for c in doc["checks"]):
         raise ValueError("a check of the result is malformed")
+    if not all(_is_measured(c.get("measured", {})) for c in doc["checks"]):
+        raise ValueError("a check's measurements in the result are malformed")
     if not all(isinstance(w, str) for w in doc.get("warnings", [])):
         raise ValueError("a warning of the result is not text")
     return doc
@@ -97,6 +103,12 @@ def validate(doc: object) -> dict:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_measured(value: object) -> bool:
+    """A check's ``measured``: names to numbers, or None for a figure that was not finite."""
+    return isinstance(value, dict) and all(isinstance(key, str) and (item is None or _is_number(item))
+                                           for key, item in value.items())
 
 
 def write_atomic(path: Path, doc: dict) -> None:

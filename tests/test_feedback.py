@@ -25,6 +25,15 @@ def test_page_shows_scores_outcomes_and_messages_but_not_details():
     assert "hidden input" not in page and "Traceback" not in page
 
 
+def test_the_ta_only_measurements_are_not_on_the_page():
+    doc = result()
+    doc["checks"][0]["measured"] = {"hidden_iou_margin": 0.734519, "loss_gap": None}
+    page = render(doc)
+    assert "The bias is added once per filter" in page and "differs at 3 of 12 positions" in page  # the row is there
+    assert "hidden_iou_margin" not in page and "734519" not in page and "loss_gap" not in page
+    assert "measured" not in page.lower()
+
+
 def test_student_controlled_text_is_escaped():
     doc = result()
     doc["checks"][0]["message"] = "conv2d raised ValueError: <script>alert(1)</script>"

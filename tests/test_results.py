@@ -62,6 +62,9 @@ def test_read_cleans_files_written_by_anyone(tmp_path):
     lambda d: d["checks"].append("x"),
     lambda d: d["checks"][0].update(points=float("nan")),
     lambda d: d["checks"][0].pop("outcome"),
+    lambda d: d["checks"][0].update(measured=[0.5]),
+    lambda d: d["checks"][0].update(measured={"accuracy": "0.9"}),
+    lambda d: d["checks"][0].update(measured={"accuracy": True}),
 ])
 def test_malformed_results_read_as_none(tmp_path, damage):
     doc = graded()
@@ -85,3 +88,16 @@ def test_a_new_result_validates_and_carries_warnings():
     doc = graded(warnings=["timestamp.txt ignored (it is not text)"])
     assert results.validate(doc) is doc and not any(
         isinstance(v, float) and not math.isfinite(v) for v in doc.values())
+
+
+def test_a_checks_measurements_are_kept_and_cleaned(tmp_path):
+    """TA-only figures (grader.checks.measure) survive the round trip; a non-finite one becomes None."""
+    doc = graded()
+    doc["checks"][0]["measured"] = {"accuracy": 0.902, "loss_gap": float("nan"), "steps": 50, "none": None}
+    write_atomic(tmp_path / "result.json", doc)
+    strict_load(tmp_path / "result.json")
+    assert read(tmp_path / "result.json")["checks"][0]["measured"] == {"accuracy": 0.902, "loss_gap": None,
+                                                                       "steps": 50, "none": None}
+    doc["checks"][0]["measured"] = {"accuracy": float("inf")}
+    (tmp_path / "raw.json").write_text(json.dumps(doc))  # written by anyone: Infinity in the file
+    assert read(tmp_path / "raw.json")["checks"][0]["measured"] == {"accuracy": None}

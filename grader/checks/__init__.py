@@ -10,10 +10,11 @@ from grader.checks.api import (
     expect_equal,
     expect_shape,
     how_many,
+    measure,
     shape_mismatch,
 )
 from grader.checks.properties import expect_property, smallest_failure
 
 __all__ = ["Check", "CheckFailed", "check", "expect_array", "expect_close", "expect_depends_on", "expect_equal",
            "expect_property",
-           "expect_shape", "how_many", "shape_mismatch", "smallest_failure"]
+           "expect_shape", "how_many", "measure", "shape_mismatch", "smallest_failure"]

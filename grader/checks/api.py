@@ -24,12 +24,21 @@ Two mistakes get their own message wherever a check uses these helpers:
 - a result that does not change when its input does (zeros of the right shape, a published
   answer typed in) fails :func:`expect_depends_on`: a shape or a published example earns
   points only together with behaviour on inputs the student never saw.
+
+A check may also record, for TAs only, the figure its threshold is set on (an accuracy, a loss,
+an IoU): ``measure("accuracy", accuracy)``. It lands in the check's outcome in ``result.json``
+as ``"measured": {"accuracy": 0.902}`` and nowhere a student looks (the feedback page and the
+formgrader annotations leave it out), so the spread of those figures can be read off real
+grading runs on any device (``benchmarks/bench_gpu.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
-from typing import Callable
+import math
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -42,6 +51,13 @@ _FLOAT64_RTOL = 1e-5
 # tolerance is a float32 computation, not a wrong formula: float32 sums of a few hundred terms
 # stay far inside them, every mistake the variants make is far outside.
 _FLOAT32_RTOL, _FLOAT32_ATOL = 1e-4, 1e-4
+
+
+# A check records at most this many measurements, each name cut to this many characters.
+MAX_MEASUREMENTS = 32
+MEASUREMENT_NAME_CHARS = 64
+# The running check's measurements (set by grader.checks.run for the check's duration; None otherwise).
+_MEASURED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("grader_check_measured", default=None)
 
 
 class CheckFailed(AssertionError):
@@ -169,3 +185,36 @@ def expect_equal(actual, expected, what: str = "the result") -> None:
     """Fail unless ``actual == expected`` for plain numbers, naming the expected one."""
     if actual != expected:
         raise CheckFailed(f"{what} is wrong: expected {expected!r}")
+
+
+def measure(name: str, value):
+    """Record ``value`` as the running check's TA-only measurement ``name``; returns ``value`` unchanged.
+
+    It goes into the check's outcome as ``"measured": {name: float}`` (see the module
+    docstring); measuring the same name again replaces the figure. It never raises and never
+    changes what the check does: a value that is not a finite real number is recorded as None,
+    names past :data:`MAX_MEASUREMENTS` are dropped, and outside a check run by the harness (a
+    test calling a check function directly) nothing is recorded.
+    """
+    measured = _MEASURED.get()
+    if measured is None:
+        return value
+    key = str(name)[:MEASUREMENT_NAME_CHARS]
+    if key in measured or len(measured) < MAX_MEASUREMENTS:
+        try:
+            number = float(value)
+        except Exception:  # noqa: BLE001  (a measurement must never change the check's outcome)
+            number = None
+        measured[key] = number if number is not None and math.isfinite(number) else None
+    return value
+
+
+@contextlib.contextmanager
+def measurements() -> Iterator[dict]:
+    """The dict that :func:`measure` fills while the ``with`` block runs one check (this thread only)."""
+    measured: dict = {}
+    token = _MEASURED.set(measured)
+    try:
+        yield measured
+    finally:
+        _MEASURED.reset(token)

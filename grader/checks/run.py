@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from grader.checks.api import Check, CheckFailed
+from grader.checks.api import Check, CheckFailed, measurements
 from grader.sandbox.errors import (
     StudentCodeError,
     StudentCrashed,
@@ -136,13 +136,16 @@ def run_check(check: Check, process: StudentProcess, seed: int, session: Session
 
     ``function`` and ``cause`` are set when the check failed because of one of the student's
     functions, or its whole program, rather than the check itself (see the module docstring).
+    ``measured``, present when the check recorded any (:func:`grader.checks.measure`), holds its
+    TA-only figures, kept whether it passed or not; no student view shows them.
     """
     start = time.perf_counter()
-    outcome, message, detail, blamed = "passed", "", "", None
+    outcome, message, detail, blamed, measured = "passed", "", "", None, {}
     timeout = check.timeout if check.timeout is not None else process.limits.check_timeout_s
     student = Student(process, timeout, session)
     try:
-        check.function(student, check_rng(seed, check.name))
+        with measurements() as measured:
+            check.function(student, check_rng(seed, check.name))
     except StudentFailure as failure:
         outcome, message, blamed = failure.outcome, str(failure), failure
     except CheckFailed as failure:
@@ -157,7 +160,7 @@ def run_check(check: Check, process: StudentProcess, seed: int, session: Session
         detail = traceback.format_exc()
     except Exception:
         outcome, message, detail = "error", INTERNAL_ERROR, traceback.format_exc()
-    return {
+    document = {
         "name": check.name,
         "title": check.description,
         "cell": check.cell,
@@ -170,6 +173,9 @@ def run_check(check: Check, process: StudentProcess, seed: int, session: Session
         "function": getattr(blamed, "function", ""),
         "cause": getattr(blamed, "cause", ""),
     }
+    if measured:
+        document["measured"] = dict(measured)
+    return document
 
 
 def run_checks(checks: list[Check], process: StudentProcess, seed: int,

@@ -81,6 +81,28 @@ def run_checks(assignment, namespace: dict, names, seed: int | None = None) -> d
     return outcomes
 
 
+class LocalProcess:
+    """What ``grader.checks.run.run_check`` calls the student process, answered by a ``KerasStudent``."""
+
+    def __init__(self, assignment, namespace: dict):
+        self.limits = assignment.config.limits
+        self.student = KerasStudent(namespace, assignment.config.allowed_layers)
+
+    def call(self, name, args, kwargs, timeout):
+        return self.student.call(name, *args, **kwargs), []
+
+    def get(self, name, timeout):
+        return self.student.get(name)
+
+
+def outcome(assignment, namespace: dict, name: str, seed: int | None = None) -> dict:
+    """The outcome document of one check, run as the harness runs it (its TA-only ``measured`` included)."""
+    from grader.checks.run import run_check
+
+    check = next(c for c in assignment.checks if c.name == name)
+    return run_check(check, LocalProcess(assignment, namespace), assignment.config.seed if seed is None else seed)
+
+
 def program_in_folder(harness, cells: dict) -> dict:
     """``harness.program(cells)`` run in the assignment's folder, where its data cell finds its files."""
     cwd = os.getcwd()

@@ -16,7 +16,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from keras_student import check_the_corpus, failures, program_in_folder, run_checks  # noqa: E402
+from keras_student import check_the_corpus, failures, outcome, program_in_folder, run_checks  # noqa: E402
 from proxy import Harness  # noqa: E402
 
 from grader.assignment import Assignment  # noqa: E402
@@ -85,3 +85,12 @@ def test_a_fixed_input_size_fails_the_structure_check_and_the_visible_test():
     assert "any height and width" in outcomes["build_fcn_is_fully_convolutional"]
     with pytest.raises(AssertionError, match="any H and W"):
         visible_build_test(namespace)
+
+
+def test_the_hidden_iou_is_measured_for_tas():
+    """Run as the harness runs it, the IoU check records the IoU its bar is set on, even when it fails."""
+    namespace = {**program(), "model": program()["build_fcn"](11)}  # untrained: below the bar
+    result = outcome(ASSIGNMENT, namespace, "trained_model_mean_iou")
+    assert result["outcome"] == "failed" and set(result["measured"]) == {"mean_iou", "pixel_accuracy"}
+    assert f"is {result['measured']['mean_iou']:.3f} (pixel accuracy {result['measured']['pixel_accuracy']:.3f})" \
+        in result["message"]

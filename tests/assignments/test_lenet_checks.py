@@ -18,7 +18,14 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from keras_student import check_the_corpus, failures, program_in_folder, run_checks, through_a_file  # noqa: E402
+from keras_student import (  # noqa: E402
+    check_the_corpus,
+    failures,
+    outcome,
+    program_in_folder,
+    run_checks,
+    through_a_file,
+)
 from proxy import Harness  # noqa: E402
 
 import reference  # noqa: E402
@@ -110,6 +117,18 @@ def test_variants_fail_their_targets_and_a_visible_test(name):
     cell = "feature_model_tests" if "feature_model_impl" in variant.cells else "filter_viz_tests"
     with pytest.raises(Exception):  # noqa: B017  (an assertion, or Keras' own error on the model)
         run_test_cell(namespace, cell)
+
+
+def test_the_accuracy_and_the_filter_rises_are_measured_for_tas():
+    """Run as the harness runs them, the checks record the figures their bars are set on, failed or passed."""
+    accuracy = outcome(ASSIGNMENT, dict(program()), "trained_model_accuracy")  # an untrained LeNet: fails
+    assert accuracy["outcome"] == "failed" and set(accuracy["measured"]) == {"accuracy"}
+    assert f"{accuracy['measured']['accuracy']:.1%} of the" in accuracy["message"]
+    rises = outcome(ASSIGNMENT, dict(program()), "filter_visualization_first_layer")
+    assert rises["outcome"] == "passed", rises["message"]
+    measured = rises["measured"]
+    assert set(measured) == {"rise_over_bar", "rise", "reference_rise"}
+    assert measured["rise_over_bar"] >= 1 and measured["rise"] >= 0.05 and measured["reference_rise"] > 0
 
 
 @pytest.mark.slow

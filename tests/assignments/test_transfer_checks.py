@@ -21,7 +21,8 @@ from grader.notebook.cells import grade_id, is_graded, is_solution, solution_cod
 
 keras = pytest.importorskip("keras")
 
-from keras_student import run_checks as run_keras_checks  # noqa: E402  (after the keras skip)
+from keras_student import outcome  # noqa: E402  (after the keras skip)
+from keras_student import run_checks as run_keras_checks  # noqa: E402
 
 ASSIGNMENT = Assignment.find("transfer")
 HARNESS = Harness(ASSIGNMENT, sandbox_errors=False)
@@ -281,6 +282,38 @@ def test_unfreeze_variants_fail_the_visible_test_and_the_check_with_the_same_rea
     with in_the_notebooks_folder(), pytest.raises(AssertionError) as visible:
         exec(compile(cell.source, "<unfreeze_tests>", "exec"), namespace)
     assert reason in str(visible.value)
+
+
+def test_the_accuracies_and_crossentropies_are_measured_for_tas():
+    """Run as the harness runs them, the checks record the figures their bars are set on, failed or passed.
+
+    Untrained models, and model_unfrozen after one step on eight images: nothing here waits for training.
+    """
+    from reference import transfer
+
+    keras.utils.set_random_seed(0)  # the notebook's op determinism wants seeded random ops
+    pretrained = keras.models.load_model(ASSIGNMENT.root / "pretrained.keras")
+    model_ft = transfer.build_transfer_model(pretrained)
+    unfrozen = transfer.unfreeze_and_recompile(transfer.build_transfer_model(
+        keras.models.load_model(ASSIGNMENT.root / "pretrained.keras")))
+    with np.load(ASSIGNMENT.root / "target.npz", allow_pickle=False) as npz:
+        x, y = transfer.pad_to_32((npz["x"][:8].astype(np.float32) / 255.0)[..., None]), npz["y"][:8]
+    unfrozen.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    namespace = {"model_ft": model_ft, "model_scratch": transfer.build_scratch_model(model_ft),
+                 "model_unfrozen": unfrozen}
+    hidden = transfer.target_holdout()
+
+    accuracy = outcome(ASSIGNMENT, namespace, "fine_tuned_model_labels_hidden_digits")
+    assert accuracy["measured"] == {"accuracy": pytest.approx(transfer.binary_accuracy(model_ft, *hidden))}
+    gap = outcome(ASSIGNMENT, namespace, "transfer_beats_scratch_on_hidden_digits")
+    ft, scratch = gap["measured"]["model_ft_crossentropy"], gap["measured"]["model_scratch_crossentropy"]
+    assert ft == pytest.approx(transfer.binary_crossentropy(model_ft, *hidden))
+    assert gap["measured"]["loss_gap"] == pytest.approx(scratch - ft)
+    assert (gap["outcome"] == "passed") == (scratch - ft >= CHECKS["transfer_beats_scratch_on_hidden_digits"]
+                                            .function.__globals__["MIN_LOSS_GAP"])
+    unfrozen_outcome = outcome(ASSIGNMENT, namespace, "unfrozen_conv2_retrained_at_a_low_learning_rate")
+    assert unfrozen_outcome["measured"] == {"accuracy": pytest.approx(transfer.binary_accuracy(unfrozen, *hidden))}
+    assert "measured" not in outcome(ASSIGNMENT, namespace, "scratch_model_is_fresh_and_trainable")
 
 
 def test_graded_cells_are_the_four_test_cells():

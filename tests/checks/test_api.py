@@ -5,12 +5,15 @@ import pytest
 
 from grader.checks.api import (
     FLOAT32_PRECISION,
+    MAX_MEASUREMENTS,
     CheckFailed,
     expect_close,
     expect_depends_on,
     expect_equal,
     expect_shape,
     how_many,
+    measure,
+    measurements,
     shape_mismatch,
 )
 
@@ -100,3 +103,37 @@ def test_a_result_that_does_not_change_with_its_input_fails():
 def test_a_result_that_changes_with_its_input_passes():
     expect_depends_on(np.zeros((2, 3)), np.ones((2, 3)), "x")
     expect_depends_on(np.zeros((2, 3)), np.zeros((3, 2)), "x")
+
+
+# ----------------------------------------------------------------------------- TA-only measurements
+
+
+def test_measure_records_floats_for_the_running_check_and_returns_the_value_unchanged():
+    value = np.float32(0.25)
+    with measurements() as measured:
+        assert measure("accuracy", value) is value
+        measure("gap", np.array(0.5))
+        measure("gap", 0.75)  # measured again: the last figure counts
+    assert measured == {"accuracy": 0.25, "gap": 0.75} and all(type(v) is float for v in measured.values())
+    with measurements() as later:
+        pass
+    assert later == {}
+
+
+def test_a_measurement_never_raises():
+    """Not a number, not finite, too many: recorded as None or dropped; the check goes on as if unmeasured."""
+    with measurements() as measured:
+        measure("nan", float("nan"))
+        measure("inf", np.inf)
+        measure("array", np.zeros(3))
+        measure("text", "0.5x")
+        measure("x" * 1000, 1)
+        for number in range(2 * MAX_MEASUREMENTS):
+            measure(f"m{number}", number)
+    assert measured["nan"] is None and measured["inf"] is None and measured["array"] is None
+    assert measured["text"] is None and len(measured) == MAX_MEASUREMENTS
+    assert max(len(name) for name in measured) == 64
+
+
+def test_outside_a_check_nothing_is_recorded():
+    assert measure("accuracy", 0.5) == 0.5

@@ -2,10 +2,11 @@
 student's functions is said in words and tagged with the function, so the page says it once."""
 
 import dataclasses
+import threading
 
 import pytest
 
-from grader.checks.api import CheckFailed, check
+from grader.checks.api import CheckFailed, check, measure
 from grader.checks.run import (
     ENDLESS_LOOP,
     GAVE_UP,
@@ -165,3 +166,58 @@ def test_a_check_that_reports_the_students_error_in_its_own_words_is_tagged_when
     assert [(o["outcome"], o["cause"]) for o in outcomes] == [("error", NOT_IMPLEMENTED), ("failed", "")]
     assert outcomes[0]["message"] == "f is not implemented yet (it raises NotImplementedError)"
     assert outcomes[1]["message"] == "fails for H=1, W=1: f is not implemented yet (it raises NotImplementedError)"
+
+
+# ----------------------------------------------------------------------------- TA-only measurements
+
+
+def test_a_checks_measurements_are_in_its_outcome_whether_it_passed_or_not():
+    @check(cell="c", points=1)
+    def accuracy_above_bar(student, rng):
+        accuracy = measure("accuracy", student.call("accuracy"))
+        if accuracy < 0.8:
+            raise CheckFailed(f"accuracy {accuracy:.2f}")
+
+    @check(cell="c", points=1)
+    def unmeasured(student, rng):
+        student.call("accuracy")
+
+    for answer, outcome in ((0.9, "passed"), (0.5, "failed")):
+        process = FakeProcess(accuracy=answer)
+        measured, plain = run_checks([accuracy_above_bar.__grader_check__, unmeasured.__grader_check__], process, 0)
+        assert (measured["outcome"], measured["measured"]) == (outcome, {"accuracy": answer})
+        assert "measured" not in plain  # a check that measures nothing adds no key
+
+
+def test_a_check_that_crashes_keeps_what_it_measured_and_its_error():
+    @check(cell="c", points=1)
+    def crashes(student, rng):
+        measure("loss", 0.25)
+        raise ZeroDivisionError
+
+    outcome = run_check(crashes.__grader_check__, FakeProcess(), seed=0)
+    assert outcome["outcome"] == "error" and outcome["measured"] == {"loss": 0.25}
+
+
+def test_checks_graded_in_threads_keep_their_own_measurements():
+    """The gate grades in threads: each check's figures go to its own outcome."""
+    barrier = threading.Barrier(2)
+
+    @check(cell="c", points=1)
+    def measures_its_answer(student, rng):
+        value = student.call("value")
+        barrier.wait(timeout=10)
+        measure("value", value)
+        barrier.wait(timeout=10)
+
+    found = {}
+
+    def grade(answer):
+        found[answer] = run_check(measures_its_answer.__grader_check__, FakeProcess(value=answer), seed=0)
+
+    threads = [threading.Thread(target=grade, args=(answer,)) for answer in (1.0, 2.0)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {answer: doc["measured"] for answer, doc in found.items()} == {1.0: {"value": 1.0}, 2.0: {"value": 2.0}}

@@ -210,6 +210,13 @@ def test_the_ta_only_detail_stays_in_result_json():
     assert "result.json" not in _annotation_under(annotate(notebook, _graded_result()), "conv2d_tests")
 
 
+def test_the_ta_only_measurements_stay_in_result_json():
+    result = _graded_result()
+    result["checks"][0]["measured"] = {"hidden_iou_margin": 0.734519}
+    text = json.dumps(annotate(submission(ASSIGNMENT, None), result))
+    assert "hidden_iou_margin" not in text and "734519" not in text and "measured" not in text
+
+
 def test_annotating_leaves_the_notebook_it_was_given_alone():
     notebook = submission(ASSIGNMENT, None)
     before = json.dumps(notebook, sort_keys=True)

@@ -32,11 +32,17 @@ Filter visualisation, measured (reference.visualize_filter, hidden-style random 
   on the filters numbered 6 and above, which the second-layer check always includes.
 
 Messages name layers, shapes, accuracies and activations, never hidden images.
+
+Each graded run records, for TAs only, the figures these bars are set on (``measure``: the
+check's ``measured`` in result.json, never in feedback): ``accuracy`` of the trained model, and
+per filter check the least ``rise_over_bar`` (the student's rise over the rise it needed; 1 or
+more passes), ``rise`` and ``reference_rise``. ``python benchmarks/bench_gpu.py --seeds N``
+prints their spread on the CPU and on a GPU.
 """
 
 import numpy as np
 
-from grader.checks import CheckFailed, check, expect_array, expect_close, expect_shape, shape_mismatch
+from grader.checks import CheckFailed, check, expect_array, expect_close, expect_shape, measure, shape_mismatch
 from grader.checks.keras import compiled_loss
 from reference.data import holdout_digits, pad_to_32
 from reference.lenet import (
@@ -164,6 +170,7 @@ def _check_excitation(student, rng, conv_index, per_model=2):
     """The student's image raises the filter's mean activation by ACTIVATION_GAIN and half the reference's rise."""
     layer, _ = CONV_LAYERS[conv_index]
     random_images = rng.uniform(size=(16, *INPUT_SHAPE)).astype(np.float32)
+    least = {"rise_over_bar": [], "rise": [], "reference_rise": []}  # for TAs: the least of each, measured
     for kind, model in _random_lenets(rng):
         before = filter_activations(model, random_images, conv_index).mean(axis=0)
         for k in _unsaturated_filters(rng, before, conv_index, per_model):
@@ -172,6 +179,9 @@ def _check_excitation(student, rng, conv_index, per_model=2):
             reference_gain = float(filter_activations(model, visualize_filter(model, k, conv_index=conv_index),
                                                       conv_index)[0, k]) - before[k]
             needed = max(ACTIVATION_GAIN, RELATIVE_GAIN * reference_gain)
+            for name, value in (("rise_over_bar", gain / needed), ("rise", gain), ("reference_rise", reference_gain)):
+                least[name].append(value)
+                measure(name, min(least[name]))
             if not gain >= needed:
                 raise CheckFailed(
                     f"for filter {k} of the {layer} Conv2D layer of a {kind} LeNet the mean activation is "
@@ -264,7 +274,7 @@ def trained_model_accuracy(student, rng):
     if probabilities.shape != (len(y), 10):
         raise CheckFailed(f"the trained model's output has shape {probabilities.shape} for {len(y)} digits, "
                           f"expected ({len(y)}, 10)")
-    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y))
+    accuracy = measure("accuracy", float(np.mean(np.argmax(probabilities, axis=1) == y)))
     if not accuracy >= ACCURACY_THRESHOLD:
         raise CheckFailed(f"the trained model recognises {accuracy:.1%} of the {len(y):,} held-out digits; "
                           f"at least {ACCURACY_THRESHOLD:.0%} is needed")
