@@ -4,6 +4,17 @@ The report comes from :func:`grader.sandbox.runner.prepare_gpu`, run inside the 
 any student code (the ``gpu`` message) or in the checker itself. A GPU worker that fails it
 refuses to join (:mod:`grader.gpuworker`), ``grader doctor --gpu`` prints it, and a job that was
 given a GPU and fails it is an ``error`` result, never quietly graded on the CPU.
+
+Why a GPU grades as a CPU does. GPU jobs train with TF32 off (float32 convolutions and matmuls
+at full precision, as on a CPU) and op determinism on, under which Keras 3 trains without XLA.
+A GPU then differs from a CPU only in the order of the floating-point sums inside cuDNN and
+cuBLAS, which training turns into another, equally good network, as another random start does;
+the Keras checks' bars are set on the spread over random starts (each ``checks.py`` docstring).
+Under determinism TensorFlow refuses the ops it cannot run deterministically on a GPU (the "not
+currently available" messages of libtensorflow_cc.so.2, 2.21). Of what the assignments' allowed
+layers use, only the backprop of a frozen BatchNormalization is among them; nearest
+UpSampling2D is a repeat in Keras 3, bilinear has a deterministic gradient, MaxPooling2D's
+comes from cuDNN.
 """
 
 from __future__ import annotations
