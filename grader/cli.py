@@ -21,6 +21,8 @@ COMMANDS = {
     "new": "scaffold a new assignment that passes the release gate as generated",
     "validate": "for students: run a notebook as the grader would, visible tests only",
     "doctor": "prove the sandbox confines student code on this machine",
+    "watch": "grade each nbgrader submission as it lands; release its feedback to the exchange",
+    "status": "queue, in flight, latency and errors of a running grader watch",
     "demo": "release, build a sample class, grade it, print the table",
 }
 

@@ -133,10 +133,14 @@ class Course:
         for folder in folders:
             if (folder / name / f"{name}.ipynb").is_file():
                 return Assignment.find(name, folder)
-        known = sorted({p.name for folder in folders if folder.is_dir() for p in folder.iterdir()
-                        if (p / f"{p.name}.ipynb").is_file()})
         raise AssignmentError(f"no assignment {name!r} in {folders[0]} or {folders[1]} "
-                              f"(known: {', '.join(known) or 'none'})")
+                              f"(known: {', '.join(self.assignment_names()) or 'none'})")
+
+    def assignment_names(self) -> list[str]:
+        """Every assignment the course can use: its own and the package's, by name."""
+        folders = [self.assignments_dir, paths.assignments_root()]
+        return sorted({p.name for folder in folders if folder.is_dir() for p in folder.iterdir()
+                       if (p / f"{p.name}.ipynb").is_file()})
 
     def due_date(self, name: str) -> datetime.datetime | None:
         """The due date of assignment ``name`` (aware, UTC), or None when it has none."""

@@ -98,8 +98,9 @@ def render(result: dict, cell_order: tuple[str, ...] = ()) -> str:
     return _ENV.get_template("feedback.html").render(r=student_view(result, cell_order))
 
 
-def write_feedback(course: Path | Course, assignment: str, db_url: str | None = None) -> tuple[list[Path], list[str]]:
-    """Write ``feedback/STUDENT/NAME/NAME.html`` for every stored result; returns (pages, problems).
+def write_feedback(course: Path | Course, assignment: str, db_url: str | None = None,
+                   students: set[str] | None = None) -> tuple[list[Path], list[str]]:
+    """Write ``feedback/STUDENT/NAME/NAME.html`` for every stored result (of ``students``); returns (pages, problems).
 
     Scores are the gradebook's when it has the student (``db_url``, default the course's
     gradebook.db), so a TA's manual grades and comments reach the page and every number on
@@ -114,6 +115,8 @@ def write_feedback(course: Path | Course, assignment: str, db_url: str | None = 
     written, problems = [], []
     for path in sorted((course / "autograded").glob(f"*/{assignment}/{results.RESULT_FILE}")):
         student = path.parent.parent.name  # the folder is the identity, never the result's own student field
+        if students is not None and student not in students:
+            continue
         try:
             page = _write_page(course, student, assignment, path, final.get(student), order)
         except Exception as error:  # one bad result never stops the other students' pages

@@ -1,0 +1,223 @@
+"""grader watch: grade each ``nbgrader submit`` as it lands, and release its feedback into the exchange.
+
+The exchange is the ledger. A submission is done when feedback for it is in the exchange
+(nbgrader names that file by the submission's own secret, so ``nbgrader fetch_feedback``
+brings it to that student only), or when a newer submission of the same student and
+assignment is done: a newer submission replaces an older one still waiting. Everything else
+is pending, and each cycle does, for the pending ones:
+
+1. nbgrader's collect of the student's newest submission into ``submitted/`` (update semantics);
+2. ``grader autograde`` of those students, on the watcher's Dask cluster (skips what already has
+   a result for the same notebook bytes);
+3. the students' feedback pages, then nbgrader's release_feedback of each into the exchange.
+
+Every step is idempotent, so ``kill -9`` at any moment and a restart end with one grade per
+student and one feedback page per graded submission, the grades a batch run gives. Students
+are served in the order they first waited (one job per student at a time, in batches of at most
+``batch_size``); file events on the inbound folder wake the loop at once, and a rescan every
+``rescan_s`` catches anything an event missed.
+
+The watcher writes ``COURSE/.grader-watch/status.json`` after every cycle (``grader status``
+reads it) and keeps its latencies, submission to released feedback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import statistics
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from grader import results
+from grader.autograde import autograde
+from grader.course import Course
+from grader.exchange import Exchange, Submission
+from grader.feedback import write_feedback
+
+STATUS_DIR = ".grader-watch"
+STATUS_FILE = "status.json"
+KEPT_LATENCIES = 2000
+
+
+@dataclasses.dataclass
+class WatchStatus:
+    """What ``grader status`` shows: the queue, what is being graded, today's work and its latency."""
+
+    started: str
+    updated: str = ""
+    queue: int = 0
+    in_flight: int = 0
+    graded_today: int = 0
+    day: str = ""
+    errors: list[str] = dataclasses.field(default_factory=list)
+    latencies: list[float] = dataclasses.field(default_factory=list)
+
+    def percentile(self, fraction: float) -> float | None:
+        """The latency below which ``fraction`` of the recorded ones lie; None before the first."""
+        if not self.latencies:
+            return None
+        if len(self.latencies) == 1:
+            return self.latencies[0]
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[round(fraction * 100) - 1]
+
+
+def status_path(course: Path) -> Path:
+    """Where a running watcher keeps its status."""
+    return course / STATUS_DIR / STATUS_FILE
+
+
+def read_status(course: Path) -> WatchStatus | None:
+    """The last status a watcher of ``course`` wrote, or None."""
+    try:
+        document = json.loads(status_path(course).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    fields = {f.name for f in dataclasses.fields(WatchStatus)}
+    try:
+        return WatchStatus(**{k: v for k, v in document.items() if k in fields})
+    except TypeError:
+        return None
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def seconds_since(timestamp: str) -> float:
+    """Seconds from an nbgrader timestamp (``nbgrader submit``'s) to now."""
+    from nbgrader.utils import parse_utc
+
+    return max(0.0, (_now().replace(tzinfo=None) - parse_utc(timestamp)).total_seconds())  # parse_utc: naive UTC
+
+
+class Watcher:
+    """The service behind ``grader watch``: see the module docstring."""
+
+    def __init__(self, course: Course, names: list[str], client_factory: Callable, *, confined: bool = True,
+                 batch_size: int = 16, rescan_s: float = 5.0):
+        self.course = course
+        self.names = set(names)
+        self.exchange = Exchange(course.root)
+        self.client_factory = client_factory
+        self.confined = confined
+        self.batch_size = batch_size
+        self.rescan_s = rescan_s
+        self.status = WatchStatus(started=results.now())
+        self.stop = threading.Event()
+
+    # -- the ledger -----------------------------------------------------------------------
+
+    def pending(self) -> list[tuple[Submission, Submission]]:
+        """(first waiting, newest) per student and assignment with work to do, in the order they first waited."""
+        latest: dict[tuple[str, str], list[Submission]] = {}
+        for submission in self.exchange.submissions(self.names):
+            latest.setdefault((submission.student, submission.assignment), []).append(submission)
+        queue = []
+        for submissions in latest.values():
+            waiting = []
+            for submission in submissions:  # oldest first
+                secret = self.exchange.secret(submission)
+                if secret is None:
+                    continue  # nbgrader submit is still writing it, or it is no submission at all
+                if self.exchange.feedback_released(submission, secret):
+                    waiting = []  # done, and everything older is superseded
+                else:
+                    waiting.append(submission)
+            if waiting:
+                queue.append((waiting[0], waiting[-1]))
+        return sorted(queue)
+
+    # -- one cycle ------------------------------------------------------------------------
+
+    def cycle(self) -> int:
+        """Grade and release one batch of pending submissions; returns how many were waiting."""
+        queue = self.pending()
+        self.status.queue = len(queue)
+        batch = queue[:self.batch_size]
+        self.status.in_flight = len(batch)
+        self.write_status()
+        for name in sorted({newest.assignment for _, newest in batch}):
+            self._grade(name, [newest for _, newest in batch if newest.assignment == name])
+        self.status.in_flight = 0
+        self.status.queue = max(0, len(queue) - len(batch))
+        self.write_status()
+        return len(queue)
+
+    def _grade(self, name: str, submissions: list[Submission]) -> None:
+        students = sorted({s.student for s in submissions})
+        for student in students:
+            self._attempt(f"{student}/{name}: collect", self.exchange.collect, name, student)
+        summary = autograde(self.course, self.course.assignment(name), client_factory=self.client_factory,
+                            confined=self.confined, progress=False, students=students)
+        self.status.errors = (self.status.errors + [f"{name}: {e}" for e in summary.errors])[-50:]
+        _, problems = write_feedback(self.course, name, students=set(students))
+        self.status.errors = (self.status.errors + [f"{name}: feedback: {p}" for p in problems])[-50:]
+        for submission in submissions:
+            if self._attempt(f"{submission.student}/{name}: release", self.exchange.release_feedback, name,
+                             submission.student):
+                self._count(submission)
+
+    def _attempt(self, what: str, step: Callable, *args) -> bool:
+        try:
+            step(*args)
+        except Exception as error:  # one student's broken submission never stops the service
+            self.status.errors = (self.status.errors + [f"{what}: {error}"[:300]])[-50:]
+            return False
+        return True
+
+    def _count(self, submission: Submission) -> None:
+        today = _now().date().isoformat()
+        if self.status.day != today:
+            self.status.day, self.status.graded_today = today, 0
+        self.status.graded_today += 1
+        self.status.latencies = (self.status.latencies + [round(seconds_since(submission.timestamp), 3)])[
+            -KEPT_LATENCIES:]
+
+    def write_status(self) -> None:
+        """Write the status file atomically (``grader status`` may read it at any moment)."""
+        self.status.updated = results.now()
+        path = status_path(self.course.root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(dataclasses.asdict(self.status)), encoding="utf-8")
+        os.replace(temporary, path)
+
+    # -- the service ----------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> None:
+        """Grade until stopped (``once``: until nothing is pending), on one Dask cluster kept for the run."""
+        with self.client_factory() as client:
+            self.client_factory = lambda: contextlib.nullcontext(client)
+            while not self.stop.is_set():
+                try:
+                    waiting = self.cycle()
+                except Exception as error:  # the service outlives a broken round; the next one retries it
+                    self.status.errors = (self.status.errors + [f"round failed: {type(error).__name__}: "
+                                                                f"{error}"[:300]])[-50:]
+                    self.write_status()
+                    if once:
+                        raise
+                    self.stop.wait(self.rescan_s)
+                    continue
+                if once and waiting == 0:
+                    return
+                if waiting <= self.batch_size:  # nothing left over: sleep until a file event or the rescan
+                    self._wait_for_submissions()
+
+    def _wait_for_submissions(self) -> None:
+        """Until something changes in the inbound folder, or ``rescan_s`` passes, or the watcher is stopped."""
+        import watchfiles
+
+        if not self.exchange.inbound.is_dir():  # nothing released yet: look again later
+            self.stop.wait(self.rescan_s)
+            return
+        for _ in watchfiles.watch(self.exchange.inbound, stop_event=self.stop, rust_timeout=int(self.rescan_s * 1000),
+                                  yield_on_timeout=True, debounce=100, step=20, raise_interrupt=False):
+            return

@@ -1,0 +1,171 @@
+"""grader watch end to end: nbgrader's own student commands, a temporary exchange, the watcher as a subprocess.
+
+Students, each with their own HOME (so their own nbgrader cache), run ``nbgrader
+fetch_assignment``, ``nbgrader submit`` and ``nbgrader fetch_feedback`` against an exchange
+configured as a course would configure it; ``grader watch`` runs beside them as its own
+process. Each student gets feedback for their own submission, and never another's; a
+resubmission gets its own page; ``kill -9`` of the watcher mid-burst and a restart end with
+one feedback page per graded submission and the gradebook a batch run gives.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import paths, results
+from grader.assignment import Assignment
+from grader.gradebook import course_db_url, scores
+from grader.sampleclass import release_notebook, submission
+from tests.test_exchange_feedback import BIN, COURSE_ID, REPO, environment, nbgrader, write_config
+
+CONV2D = Assignment.find("conv2d")
+WAIT_S = 240  # a busy machine grades slowly; every wait below is bounded
+
+
+class Course:
+    """A course directory, an exchange, and conv2d released into it by the instructor."""
+
+    def __init__(self, root: Path):
+        self.root, self.course, self.exchange = root, root / "C", root / "exchange"
+        self.instructor = root / "instructor-home"
+        self.exchange.mkdir()
+        self.instructor.mkdir()
+        write_config(self.course, self.exchange, self.course)
+        shutil.copytree(CONV2D.release_path().parent, self.course / "release" / "conv2d")
+        nbgrader(self.course, self.instructor, "release_assignment", "conv2d")
+        self.watchers: list[subprocess.Popen] = []
+
+    def home(self, student: str) -> Path:
+        return self.root / f"home-{student}"
+
+    def work(self, student: str) -> Path:
+        return self.home(student) / "work"
+
+    def fetch(self, student: str) -> None:
+        write_config(self.work(student), self.exchange)
+        nbgrader(self.work(student), self.home(student), "fetch_assignment", "conv2d")
+
+    def submit(self, student: str, notebook) -> None:
+        if not (self.work(student) / "conv2d").is_dir():
+            self.fetch(student)
+        nbformat.write(notebook, self.work(student) / "conv2d" / "conv2d.ipynb")
+        nbgrader(self.work(student), self.home(student), "submit", "conv2d", "--student", student)
+
+    def fetch_feedback(self, student: str) -> list[str]:
+        """The texts of every feedback page the student has fetched so far, oldest submission first."""
+        nbgrader(self.work(student), self.home(student), "fetch_feedback", "conv2d")
+        pages = sorted((self.work(student) / "conv2d" / "feedback").glob("*/conv2d.html"))
+        return [page.read_text() for page in pages]
+
+    def watch(self, *extra: str) -> subprocess.Popen:
+        log = open(self.root / f"watch-{len(self.watchers)}.log", "w")
+        process = subprocess.Popen([sys.executable, "-m", "grader", "watch", "conv2d", "--course", str(self.course),
+                                    "--workers", "2", "--rescan", "2", *extra], cwd=REPO,
+                                   env=environment(self.instructor), stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self.watchers.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.watchers:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+
+    def released(self) -> int:
+        return len(list((self.exchange / COURSE_ID / "feedback").glob("*.html")))
+
+    def wait_for_released(self, count: int) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while self.released() < count:
+            if time.monotonic() > deadline or any(p.poll() not in (None, -signal.SIGKILL) for p in self.watchers):
+                logs = "\n".join(p.read_text()[-3000:] for p in sorted(self.root.glob("watch-*.log")))
+                pytest.fail(f"{self.released()} of {count} feedback pages released:\n{logs}")
+            time.sleep(0.5)
+
+
+@pytest.fixture
+def course(tmp_path):
+    course = Course(tmp_path)
+    try:
+        yield course
+    finally:
+        course.stop()
+
+
+def score_on(page: str) -> str:
+    return page.split('<p class="score">', 1)[1].split("</p>", 1)[0]
+
+
+def test_each_student_gets_feedback_for_their_own_submission_and_never_another(course):
+    course.watch()
+    handed_in = {"alice": submission(CONV2D, None), "bob": release_notebook(CONV2D),
+                 "chen": submission(CONV2D, CONV2D.variants()[0])}
+    for student, notebook in handed_in.items():
+        course.submit(student, notebook)
+    course.wait_for_released(3)
+    for student in handed_in:
+        [page] = course.fetch_feedback(student)
+        assert f"feedback for {student}<" in page
+        assert not any(f"feedback for {other}<" in page for other in handed_in if other != student)
+    assert score_on(course.fetch_feedback("alice")[0]) == "10 / 10"
+    assert score_on(course.fetch_feedback("bob")[0]) == "0 / 10"
+
+    course.submit("bob", submission(CONV2D, None))  # bob resubmits: a page of its own
+    course.wait_for_released(4)
+    pages = course.fetch_feedback("bob")
+    assert [score_on(p) for p in pages] == ["0 / 10", "10 / 10"]
+    assert scores(course_db_url(course.course), "conv2d")["bob"]["score"] == CONV2D.max_score
+
+
+def test_kill_9_mid_burst_then_a_restart_grades_every_submission_once(course):
+    students = [f"s{i:02d}" for i in range(8)]
+    for index, student in enumerate(students):
+        course.submit(student, submission(CONV2D, None) if index % 2 else release_notebook(CONV2D))
+    first = course.watch("--batch", "2")
+    deadline = time.monotonic() + WAIT_S
+    while course.released() < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)  # mid-burst: some released, some graded, some not started
+    first.wait(timeout=30)
+    assert 0 < course.released() < len(students)
+    course.watch("--once")
+    course.watchers[-1].wait(timeout=WAIT_S)
+    assert course.released() == len(students), "one page per submission, none twice"
+    for student in students:
+        assert len(course.fetch_feedback(student)) == 1
+    book = scores(course_db_url(course.course), "conv2d")
+    watched = {s: book[s]["score"] for s in students}
+    assert watched == {s: (CONV2D.max_score if i % 2 else 0.0) for i, s in enumerate(students)}
+
+    batch = course.root / "batch"  # the same notebooks graded by one batch run
+    shutil.copytree(course.course / "submitted", batch / "submitted")
+    done = subprocess.run([sys.executable, "-m", "grader", "autograde", "conv2d", "--course", str(batch),
+                           "--workers", "2", "--quiet"], cwd=REPO, env=environment(course.instructor),
+                          capture_output=True, text=True, timeout=WAIT_S)
+    assert done.returncode == 0, done.stderr
+    assert {s: v["score"] for s, v in scores(course_db_url(batch), "conv2d").items()} == watched
+    for student in students:
+        result = results.read(paths.autograded_dir(course.course, student, "conv2d") / results.RESULT_FILE)
+        assert result["status"] == "graded"
+
+
+def test_status_shows_what_the_watcher_did(course):
+    course.submit("alice", submission(CONV2D, None))
+    watcher = course.watch("--once")
+    watcher.wait(timeout=WAIT_S)
+    done = subprocess.run([sys.executable, "-m", "grader", "status", "--course", str(course.course)], cwd=REPO,
+                          env=environment(course.instructor), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "queue 0, in flight 0, graded today 1" in done.stdout
+    assert "latency, submission to feedback: p50 " in done.stdout and "errors: 0" in done.stdout
+    assert str(BIN)
