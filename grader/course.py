@@ -22,6 +22,10 @@ the file gets the defaults.  Example::
     [extensions.conv2d]
     "20001" = "2 days"                   # a duration, or a personal due date
 
+    [watch]                              # grader watch, before the due date
+    feedback = "hidden"                  # hidden: every check | visible: visible tests and score | score
+    hidden_feedback_per_hour = 3         # per student; later submissions are graded, their feedback waits
+
 Assignments are found in the course's folder first, then among the package's own
 (``grader.paths.assignments_root()``, which ``$GRADER_HOME`` can move).
 """
@@ -44,6 +48,7 @@ from grader.roster import RosterRow, read_roster
 
 CONFIG_FILE = "grader.toml"
 LATE_METHODS = ("none", "zero", "per_day")
+FEEDBACK_LEVELS = ("hidden", "visible", "score")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(weeks?|days?|hours?|minutes?)\b", re.I)
 
 
@@ -58,6 +63,19 @@ class LatePolicy:
     method: str = setting("none", "none: no penalty; zero: a late submission scores 0; per_day: lose "
                                  "percent_per_day of the score for every started day late")
     percent_per_day: float = setting(10.0, "with method = 'per_day': percent of the score lost per started day")
+
+
+@dataclasses.dataclass(frozen=True)
+class WatchPolicy:
+    """What ``grader watch`` gives a submission before its due date (after it: everything, late policy applied)."""
+
+    feedback: str = setting("hidden", "feedback before the due date: hidden (every hidden check's outcome), "
+                                      "visible (the visible tests and the score) or score (the score only)")
+    hidden_feedback_per_hour: int = setting(0, "per student and assignment, before the due date: at most this many "
+                                               "submissions an hour get feedback; later ones are graded and "
+                                               "their page says when it comes (0: no limit)")
+    report_every_s: float = setting(300.0, "seconds between refreshes of report/NAME.html while grader watch "
+                                           "runs (0: never)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +97,8 @@ class CourseConfig:
     due: dict = setting({}, "due date per assignment, the [due] table: conv2d = 2024-10-10T23:59:00+02:00")
     extensions: dict = setting({}, "per assignment, per student id: a duration ('2 days', '36 hours') or a "
                                   "personal due date, the [extensions.NAME] tables")
+    watch: WatchPolicy = dataclasses.field(default_factory=WatchPolicy,
+                                           metadata={"help": "grader watch's feedback policy, the [watch] table"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +118,8 @@ class Course:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
             late = from_table(LatePolicy, data.pop("late", {}), f"{path} [late]")
-            config = from_table(CourseConfig, {**data, "late": late}, str(path))
+            watch = from_table(WatchPolicy, data.pop("watch", {}), f"{path} [watch]")
+            config = from_table(CourseConfig, {**data, "late": late, "watch": watch}, str(path))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, TypeError, ValueError) as error:
             raise CourseConfigError(f"{path}: {error}") from None
         course = cls(root, config)
@@ -176,6 +197,11 @@ class Course:
                                     f"not {config.late.method!r}")
         if not 0 <= config.late.percent_per_day <= 100:
             raise CourseConfigError(f"{where}: [late] percent_per_day must be between 0 and 100")
+        if config.watch.feedback not in FEEDBACK_LEVELS:
+            raise CourseConfigError(f"{where}: [watch] feedback must be one of {', '.join(FEEDBACK_LEVELS)}, "
+                                    f"not {config.watch.feedback!r}")
+        if config.watch.hidden_feedback_per_hour < 0 or config.watch.report_every_s < 0:
+            raise CourseConfigError(f"{where}: [watch] hidden_feedback_per_hour and report_every_s must be 0 or more")
         try:
             ZoneInfo(config.timezone)
         except (ValueError, KeyError) as error:

@@ -30,7 +30,9 @@ from grader.untrusted import read_regular_file
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
-TEXT_FIELDS = ("student", "assignment", "status", "reason", "graded_at", "notebook_sha256")
+TEXT_FIELDS = ("student", "assignment", "status", "reason", "graded_at", "notebook_sha256", "submitted_at")
+#: What a page shows: everything (hidden), the visible tests and the score (visible), the score only (score).
+LEVELS = ("hidden", "visible", "score")
 CHECK_TEXT = ("name", "title", "cell", "outcome", "message", "function", "cause")
 # Causes whose checks share one line whatever their messages say: the first check's failure made the others fail.
 ONE_LINE = (ENDLESS_LOOP, GAVE_UP, PROGRAM)
@@ -93,14 +95,20 @@ def check_groups(checks: list[dict]) -> list[dict]:
     return groups
 
 
-def render(result: dict, cell_order: tuple[str, ...] = ()) -> str:
-    """The HTML feedback page of one result."""
-    return _ENV.get_template("feedback.html").render(r=student_view(result, cell_order))
+def render(result: dict, cell_order: tuple[str, ...] = (), *, level: str = "hidden", note: str = "") -> str:
+    """The HTML feedback page of one result, showing what ``level`` allows (:data:`LEVELS`), with ``note`` on top."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown feedback level {level!r}")
+    return _ENV.get_template("feedback.html").render(r=student_view(result, cell_order), level=level, note=note)
 
 
 def write_feedback(course: Path | Course, assignment: str, db_url: str | None = None,
-                   students: set[str] | None = None) -> tuple[list[Path], list[str]]:
+                   students: set[str] | None = None, pages: dict[str, tuple[str, str]] | None = None,
+                   ) -> tuple[list[Path], list[str]]:
     """Write ``feedback/STUDENT/NAME/NAME.html`` for every stored result (of ``students``); returns (pages, problems).
+
+    ``pages`` maps a student to the (level, note) of their page (:func:`render`; ``grader watch``'s
+    policy); a student it does not name gets everything.
 
     Scores are the gradebook's when it has the student (``db_url``, default the course's
     gradebook.db), so a TA's manual grades and comments reach the page and every number on
@@ -118,7 +126,8 @@ def write_feedback(course: Path | Course, assignment: str, db_url: str | None = 
         if students is not None and student not in students:
             continue
         try:
-            page = _write_page(course, student, assignment, path, final.get(student), order)
+            level, note = (pages or {}).get(student, ("hidden", ""))
+            page = _write_page(course, student, assignment, path, final.get(student), order, level, note)
         except Exception as error:  # one bad result never stops the other students' pages
             problems.append(results.clean_text(f"{student}: {type(error).__name__}: {error}")[:PROBLEM_CHARS])
             continue
@@ -128,7 +137,7 @@ def write_feedback(course: Path | Course, assignment: str, db_url: str | None = 
 
 
 def _write_page(course: Path, student: str, assignment: str, path: Path, final: dict | None,
-                cell_order: tuple[str, ...] = ()) -> Path | None:
+                cell_order: tuple[str, ...] = (), level: str = "hidden", note: str = "") -> Path | None:
     """Render and write one student's page; None for a harness error (no page)."""
     result = results.read(path)
     if result is None:
@@ -138,7 +147,7 @@ def _write_page(course: Path, student: str, assignment: str, path: Path, final: 
     result = gradebook.with_final_scores(staleness.current(course, student, assignment, result), final)
     out = paths.feedback_dir(course, student, assignment) / f"{assignment}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(result, cell_order), encoding="utf-8")
+    out.write_text(render(result, cell_order, level=level, note=note), encoding="utf-8")
     for note in keep_exchange_files(course, student, assignment):
         _LOG.warning("note: %s", note)
     return out

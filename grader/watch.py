@@ -17,6 +17,12 @@ are served in the order they first waited (one job per student at a time, in bat
 ``batch_size``); file events on the inbound folder wake the loop at once, and a rescan every
 ``rescan_s`` catches anything an event missed.
 
+Before the due date the course's ``[watch]`` policy decides what a page shows (every hidden
+check, the visible tests and the score, or the score only) and how many detailed pages a
+student gets an hour. A submission over that limit is graded, and its page shows the score and
+says when the rest comes; at that time the full page replaces it (``policy.json`` remembers
+which). After the due date every page shows everything, with the late policy applied.
+
 The watcher writes ``COURSE/.grader-watch/status.json`` after every cycle (``grader status``
 reads it) and keeps its latencies, submission to released feedback.
 """
@@ -30,6 +36,7 @@ import json
 import os
 import statistics
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,10 +45,13 @@ from grader.autograde import autograde
 from grader.course import Course
 from grader.exchange import Exchange, Submission
 from grader.feedback import write_feedback
+from grader.report import write_report
 
 STATUS_DIR = ".grader-watch"
 STATUS_FILE = "status.json"
+POLICY_FILE = "policy.json"
 KEPT_LATENCIES = 2000
+HOUR = datetime.timedelta(hours=1)
 
 
 @dataclasses.dataclass
@@ -90,11 +100,80 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def seconds_since(timestamp: str) -> float:
-    """Seconds from an nbgrader timestamp (``nbgrader submit``'s) to now."""
+def submitted_at(timestamp: str) -> datetime.datetime:
+    """An nbgrader timestamp (``nbgrader submit``'s) as an aware UTC time."""
     from nbgrader.utils import parse_utc
 
-    return max(0.0, (_now().replace(tzinfo=None) - parse_utc(timestamp)).total_seconds())  # parse_utc: naive UTC
+    return parse_utc(timestamp).replace(tzinfo=datetime.timezone.utc)  # parse_utc gives naive UTC
+
+
+def seconds_since(timestamp: str) -> float:
+    """Seconds from an nbgrader timestamp to now."""
+    return max(0.0, (_now() - submitted_at(timestamp)).total_seconds())
+
+
+def _write_json(path: Path, document: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(document), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+@dataclasses.dataclass
+class FeedbackPolicy:
+    """The ``[watch]`` policy applied, with what it must remember: pages held back and recent detailed pages."""
+
+    path: Path
+    held: dict[str, str] = dataclasses.field(default_factory=dict)  # inbound folder -> when its full page is due
+    detailed: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # "student/NAME" -> release times
+
+    @classmethod
+    def load(cls, course: Path) -> "FeedbackPolicy":
+        path = course / STATUS_DIR / POLICY_FILE
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            return cls(path, dict(document["held"]), {k: list(v) for k, v in document["detailed"].items()})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls(path)
+
+    def save(self) -> None:
+        _write_json(self.path, {"held": self.held, "detailed": self.detailed})
+
+    def due_now(self, folder: str) -> bool:
+        """Whether the full page of a held submission may be released now."""
+        return folder in self.held and datetime.datetime.fromisoformat(self.held[folder]) <= _now()
+
+    def page(self, course: Course, submission: Submission) -> tuple[str, str, str]:
+        """(level, note, held until or "") of this submission's page, as of now."""
+        due = course.due_date(submission.assignment)
+        if due is not None:
+            due += course.extension(submission.assignment, submission.student) or datetime.timedelta(0)
+        if due is None or submitted_at(submission.timestamp) > due:
+            return "hidden", "", ""
+        watch = course.config.watch
+        limit, level = watch.hidden_feedback_per_hour, watch.feedback
+        if not limit:
+            return level, "", ""
+        key = f"{submission.student}/{submission.assignment}"
+        recent = sorted(t for t in self.detailed.get(key, []) if datetime.datetime.fromisoformat(t) > _now() - HOUR)
+        self.detailed[key] = recent
+        if len(recent) < limit:
+            return level, "", ""
+        until = (datetime.datetime.fromisoformat(recent[-limit]) + HOUR).isoformat(timespec="seconds")
+        note = (f"Graded. Before the due date you get detailed feedback for {limit} submission(s) an hour: "
+                f"the feedback for this submission comes at {until.replace('+00:00', ' UTC').replace('T', ' ')}, "
+                "on this page.")
+        return "score", note, until
+
+    def released(self, submission: Submission, level: str, until: str) -> None:
+        """Remember a page just released: held back until ``until``, or a detailed one."""
+        if until:
+            self.held[submission.folder] = until
+            return
+        self.held.pop(submission.folder, None)
+        if level != "score":
+            key = f"{submission.student}/{submission.assignment}"
+            self.detailed.setdefault(key, []).append(_now().isoformat(timespec="seconds"))
 
 
 class Watcher:
@@ -110,7 +189,9 @@ class Watcher:
         self.batch_size = batch_size
         self.rescan_s = rescan_s
         self.status = WatchStatus(started=results.now())
+        self.policy = FeedbackPolicy.load(course.root)
         self.stop = threading.Event()
+        self._reported = 0.0  # time.monotonic() of the last class report
 
     # -- the ledger -----------------------------------------------------------------------
 
@@ -121,17 +202,19 @@ class Watcher:
             latest.setdefault((submission.student, submission.assignment), []).append(submission)
         queue = []
         for submissions in latest.values():
-            waiting = []
+            waiting, done = [], None
             for submission in submissions:  # oldest first
                 secret = self.exchange.secret(submission)
                 if secret is None:
                     continue  # nbgrader submit is still writing it, or it is no submission at all
                 if self.exchange.feedback_released(submission, secret):
-                    waiting = []  # done, and everything older is superseded
+                    waiting, done = [], submission  # done, and everything older is superseded
                 else:
                     waiting.append(submission)
             if waiting:
                 queue.append((waiting[0], waiting[-1]))
+            elif done is not None and self.policy.due_now(done.folder):
+                queue.append((done, done))  # its held-back page is due
         return sorted(queue)
 
     # -- one cycle ------------------------------------------------------------------------
@@ -148,7 +231,19 @@ class Watcher:
         self.status.in_flight = 0
         self.status.queue = max(0, len(queue) - len(batch))
         self.write_status()
+        self._refresh_reports()
         return len(queue)
+
+    def _refresh_reports(self) -> None:
+        """Rewrite ``report/NAME.html`` of every watched assignment every ``[watch] report_every_s`` seconds."""
+        every = self.course.config.watch.report_every_s
+        if not every or time.monotonic() - self._reported < every:
+            return
+        self._reported = time.monotonic()
+        for name in sorted(self.names):
+            if (self.course.root / "autograded").is_dir():
+                self._attempt(f"{name}: report", write_report, self.course, name,
+                              self.course.root / "report" / f"{name}.html")
 
     def _grade(self, name: str, submissions: list[Submission]) -> None:
         students = sorted({s.student for s in submissions})
@@ -157,12 +252,20 @@ class Watcher:
         summary = autograde(self.course, self.course.assignment(name), client_factory=self.client_factory,
                             confined=self.confined, progress=False, students=students)
         self.status.errors = (self.status.errors + [f"{name}: {e}" for e in summary.errors])[-50:]
-        _, problems = write_feedback(self.course, name, students=set(students))
+        pages = {s.student: self.policy.page(self.course, s) for s in submissions}
+        _, problems = write_feedback(self.course, name, students=set(students),
+                                     pages={student: (level, note) for student, (level, note, _) in pages.items()})
         self.status.errors = (self.status.errors + [f"{name}: feedback: {p}" for p in problems])[-50:]
         for submission in submissions:
+            level, _, until = pages[submission.student]
+            if until:  # remembered before the page goes out, so a kill -9 cannot lose the full page
+                self.policy.released(submission, level, until)
+                self.policy.save()
             if self._attempt(f"{submission.student}/{name}: release", self.exchange.release_feedback, name,
                              submission.student):
                 self._count(submission)
+                self.policy.released(submission, level, until)
+        self.policy.save()
 
     def _attempt(self, what: str, step: Callable, *args) -> bool:
         try:
@@ -183,11 +286,7 @@ class Watcher:
     def write_status(self) -> None:
         """Write the status file atomically (``grader status`` may read it at any moment)."""
         self.status.updated = results.now()
-        path = status_path(self.course.root)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(dataclasses.asdict(self.status)), encoding="utf-8")
-        os.replace(temporary, path)
+        _write_json(status_path(self.course.root), dataclasses.asdict(self.status))
 
     # -- the service ----------------------------------------------------------------------
 

@@ -63,6 +63,9 @@ def test_due_dates_extensions_and_the_course_time_zone(tmp_path):
     ("[due]\nconv2d = 2024-10-10T23:59:00Z\n[extensions.conv2d]\nx = 'a fortnight'\n", "is not a duration"),
     ("[extensions.conv2d]\nx = 2024-10-12T08:00:00Z\n", "a personal due date needs [due] conv2d"),
     ("roster = \n", "grader.toml"),
+    ("[watch]\nfeedback = 'everything'\n", "[watch] feedback must be one of hidden, visible, score"),
+    ("[watch]\nhidden_feedback_per_hour = -1\n", "must be 0 or more"),
+    ("[watch]\nfeedbak = 'score'\n", "feedbak"),
 ])
 def test_a_bad_config_is_refused_naming_the_file(tmp_path, text, says):
     with pytest.raises(CourseConfigError) as error:

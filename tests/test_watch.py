@@ -10,7 +10,10 @@ one feedback page per graded submission and the gradebook a batch run gives.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -21,11 +24,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import grader.watch
 from grader import paths, results
 from grader.assignment import Assignment
 from grader.gradebook import course_db_url, scores
 from grader.sampleclass import release_notebook, submission
-from tests.test_exchange_feedback import BIN, COURSE_ID, REPO, environment, nbgrader, write_config
+from tests.test_exchange_feedback import COURSE_ID, REPO, environment, nbgrader, write_config
 
 CONV2D = Assignment.find("conv2d")
 WAIT_S = 240  # a busy machine grades slowly; every wait below is bounded
@@ -168,4 +172,69 @@ def test_status_shows_what_the_watcher_did(course):
     assert done.returncode == 0, done.stderr
     assert "queue 0, in flight 0, graded today 1" in done.stdout
     assert "latency, submission to feedback: p50 " in done.stdout and "errors: 0" in done.stdout
-    assert str(BIN)
+    assert (course.course / "report" / "conv2d.html").is_file(), "the class report is refreshed while it runs"
+
+
+def put_submission(course: Course, student: str, notebook, when: datetime.datetime) -> None:
+    """What ``nbgrader submit`` leaves in the inbound folder, written directly (its own layout and formats)."""
+    stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    folder = course.exchange / COURSE_ID / "inbound" / f"{student}+conv2d+{stamp}+{secrets.token_hex(4)}"
+    folder.mkdir()
+    nbformat.write(notebook, folder / "conv2d.ipynb")
+    (folder / "timestamp.txt").write_text(stamp)
+    (folder / "submission_secret.txt").write_text(secrets.token_hex(64))
+
+
+def released_page(course: Course, student: str) -> str:
+    """The student's newest feedback page as released into the exchange."""
+    from nbgrader.utils import notebook_hash
+
+    inbound = sorted((course.exchange / COURSE_ID / "inbound").glob(f"{student}+conv2d+*"))
+    secret = (inbound[-1] / "submission_secret.txt").read_text()
+    page = course.exchange / COURSE_ID / "feedback" / f"{notebook_hash(secret=secret, notebook_id='conv2d')}.html"
+    return page.read_text()
+
+
+def test_policy_levels_the_hourly_limit_and_late_work(course, monkeypatch):
+    from grader.cluster import client_factory
+    from grader.course import Course as Settings
+    from grader.watch import Watcher
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    (course.course / "grader.toml").write_text(
+        f'[due]\nconv2d = {(now + datetime.timedelta(days=1)).isoformat(timespec="seconds")}\n'
+        '[watch]\nfeedback = "visible"\nhidden_feedback_per_hour = 1\n')
+    clock = [now]
+    monkeypatch.setattr(grader.watch, "_now", lambda: clock[0])
+    watcher = Watcher(Settings.load(course.course), ["conv2d"], client_factory(workers=1))
+
+    with watcher.client_factory() as client:
+        watcher.client_factory = lambda: contextlib.nullcontext(client)
+        put_submission(course, "alice", release_notebook(CONV2D), now)
+        assert watcher.cycle() == 1
+        first = released_page(course, "alice")
+        assert "<h2>Visible tests" in first and "Hidden checks" not in first and 'id="note"' not in first
+        assert "For your submission of " in first
+
+        put_submission(course, "alice", submission(CONV2D, None), now + datetime.timedelta(minutes=5))
+        assert watcher.cycle() == 1
+        held = released_page(course, "alice")
+        assert score_on(held) == "10 / 10" and "Visible tests" not in held and "<table>" not in held
+        assert "detailed feedback for 1 submission(s) an hour: the feedback for this submission comes at " in held
+        assert watcher.cycle() == 0, "nothing is due before the hour is over"
+
+        clock[0] = now + datetime.timedelta(minutes=61)
+        assert watcher.cycle() == 1
+        full = released_page(course, "alice")
+        assert "<h2>Visible tests" in full and 'id="note"' not in full and score_on(full) == "10 / 10"
+        assert watcher.cycle() == 0
+
+        # After the due date: everything, whatever the policy, and the late line
+        (course.course / "grader.toml").write_text(
+            f'[due]\nconv2d = {(now - datetime.timedelta(days=1)).isoformat(timespec="seconds")}\n'
+            '[watch]\nfeedback = "score"\nhidden_feedback_per_hour = 1\n')
+        watcher.course = Settings.load(course.course)
+        put_submission(course, "bob", submission(CONV2D, CONV2D.variants()[0]), clock[0])
+        assert watcher.cycle() == 1
+        late = released_page(course, "bob")
+        assert "<h2>Hidden checks</h2>" in late and 'id="late"' in late and "after the due date" in late
