@@ -25,6 +25,7 @@ the file gets the defaults.  Example::
     [watch]                              # grader watch, before the due date
     feedback = "hidden"                  # hidden: every check | visible: visible tests and score | score
     hidden_feedback_per_hour = 3         # per student; later submissions are graded, their feedback waits
+    counts = "latest_on_time"            # or latest: which submission's grade counts
 
 Assignments are found in the course's folder first, then among the package's own
 (``grader.paths.assignments_root()``, which ``$GRADER_HOME`` can move).
@@ -49,6 +50,7 @@ from grader.roster import RosterRow, read_roster
 CONFIG_FILE = "grader.toml"
 LATE_METHODS = ("none", "zero", "per_day")
 FEEDBACK_LEVELS = ("hidden", "visible", "score")
+COUNTS = ("latest_on_time", "latest")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(weeks?|days?|hours?|minutes?)\b", re.I)
 
 
@@ -74,6 +76,8 @@ class WatchPolicy:
     hidden_feedback_per_hour: int = setting(0, "per student and assignment, before the due date: at most this many "
                                                "submissions an hour get feedback; later ones are graded and "
                                                "their page says when it comes (0: no limit)")
+    counts: str = setting("latest_on_time", "which submission's grade counts: latest_on_time (a later, late one "
+                                             "still gets feedback, from a copy kept apart) or latest")
     report_every_s: float = setting(300.0, "seconds between refreshes of report/NAME.html while grader watch "
                                            "runs (0: never)")
 
@@ -200,6 +204,9 @@ class Course:
         if config.watch.feedback not in FEEDBACK_LEVELS:
             raise CourseConfigError(f"{where}: [watch] feedback must be one of {', '.join(FEEDBACK_LEVELS)}, "
                                     f"not {config.watch.feedback!r}")
+        if config.watch.counts not in COUNTS:
+            raise CourseConfigError(f"{where}: [watch] counts must be one of {', '.join(COUNTS)}, "
+                                    f"not {config.watch.counts!r}")
         if config.watch.hidden_feedback_per_hour < 0 or config.watch.report_every_s < 0:
             raise CourseConfigError(f"{where}: [watch] hidden_feedback_per_hour and report_every_s must be 0 or more")
         try:

@@ -105,21 +105,40 @@ class Exchange:
         name = notebook_hash(secret=secret, notebook_id=submission.assignment)
         return (self.outbound_feedback / f"{name}.html").is_file()
 
-    def collect(self, assignment: str, student: str) -> None:
-        """nbgrader's collect of the student's newest submission into ``submitted/`` (update semantics)."""
-        self._run(self.factory.Collect, assignment, student, update=True, check_owner=False)
+    def collect(self, submission: Submission, root: Path) -> None:
+        """Copy this submission into ``root/submitted/`` as nbgrader's collect does, unless a newer one is there.
 
-    def release_feedback(self, assignment: str, student: str) -> None:
-        """nbgrader's release_feedback of the student's page(s) under ``feedback/`` into the exchange."""
-        self._run(self.factory.ReleaseFeedback, assignment, student)
+        nbgrader's collect takes a student's newest submission; grader watch may need an older one
+        (the newest on time, when a late one came after it), so it runs the collect step's own
+        copy (``do_copy``: its ignore, include and size rules) on the submission it chose.
+        """
+        import shutil
 
-    def _run(self, make, assignment: str, student: str, **options) -> None:
-        from nbgrader.coursedir import CourseDirectory
+        from nbgrader.utils import parse_utc
 
-        coursedir = CourseDirectory(config=self.config)
-        coursedir.assignment_id, coursedir.student_id = assignment, student
-        step = make(coursedir=coursedir, config=self.config, **options)
+        coursedir = self._coursedir(submission.assignment, submission.student, root)
+        step = self.factory.Collect(coursedir=coursedir, config=self.config, update=True, check_owner=False)
+        dest = Path(coursedir.format_path(coursedir.submitted_directory, submission.student, submission.assignment))
+        if dest.is_dir():
+            existing = coursedir.get_existing_timestamp(str(dest))
+            if existing is not None and existing >= parse_utc(submission.timestamp):
+                return
+            shutil.rmtree(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        step.do_copy(str(self.inbound / submission.folder), str(dest))
+
+    def release_feedback(self, assignment: str, student: str, root: Path) -> None:
+        """nbgrader's release_feedback of the student's page under ``root/feedback/`` into the exchange."""
+        coursedir = self._coursedir(assignment, student, root)
+        step = self.factory.ReleaseFeedback(coursedir=coursedir, config=self.config)
         try:
             step.start()
         except Exception as error:  # nbgrader's fail() raises ExchangeError after logging
-            raise RuntimeError(f"nbgrader {type(step).__name__} for {student}/{assignment}: {error}") from None
+            raise RuntimeError(f"nbgrader release_feedback for {student}/{assignment}: {error}") from None
+
+    def _coursedir(self, assignment: str, student: str, root: Path):
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(config=self.config)
+        coursedir.root, coursedir.assignment_id, coursedir.student_id = str(root), assignment, student
+        return coursedir

@@ -21,7 +21,10 @@ Before the due date the course's ``[watch]`` policy decides what a page shows (e
 check, the visible tests and the score, or the score only) and how many detailed pages a
 student gets an hour. A submission over that limit is graded, and its page shows the score and
 says when the rest comes; at that time the full page replaces it (``policy.json`` remembers
-which). After the due date every page shows everything, with the late policy applied.
+which). After the due date every page shows everything, with the late policy applied. The
+student's newest submission on time counts (``counts = "latest_on_time"``): a late one after it
+is graded apart, in ``.grader-watch/late/`` with its own gradebook, and its page says it does
+not count; a student with no submission on time is graded on the late one, with its penalty.
 
 The watcher writes ``COURSE/.grader-watch/status.json`` after every cycle (``grader status``
 reads it) and keeps its latencies, submission to released feedback.
@@ -119,6 +122,28 @@ def _write_json(path: Path, document: object) -> None:
     os.replace(temporary, path)
 
 
+def is_late(course: Course, submission: Submission) -> bool | None:
+    """Whether the submission came after its due date and the student's extension; None without a due date."""
+    due = course.due_date(submission.assignment)
+    if due is None:
+        return None
+    due += course.extension(submission.assignment, submission.student) or datetime.timedelta(0)
+    return submitted_at(submission.timestamp) > due
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Job:
+    """Work for one student and assignment: grade ``newest``; ``first`` is when they began to wait.
+
+    ``counting`` is set for a late submission whose student has an on-time one that counts (its
+    timestamp): it is graded apart, for feedback only.
+    """
+
+    first: Submission
+    newest: Submission
+    counting: str = ""
+
+
 @dataclasses.dataclass
 class FeedbackPolicy:
     """The ``[watch]`` policy applied, with what it must remember: pages held back and recent detailed pages."""
@@ -145,10 +170,7 @@ class FeedbackPolicy:
 
     def page(self, course: Course, submission: Submission) -> tuple[str, str, str]:
         """(level, note, held until or "") of this submission's page, as of now."""
-        due = course.due_date(submission.assignment)
-        if due is not None:
-            due += course.extension(submission.assignment, submission.student) or datetime.timedelta(0)
-        if due is None or submitted_at(submission.timestamp) > due:
+        if is_late(course, submission) is not False:  # late, or no due date: everything
             return "hidden", "", ""
         watch = course.config.watch
         limit, level = watch.hidden_feedback_per_hour, watch.feedback
@@ -190,32 +212,47 @@ class Watcher:
         self.rescan_s = rescan_s
         self.status = WatchStatus(started=results.now())
         self.policy = FeedbackPolicy.load(course.root)
+        # Late work of students whose on-time submission counts: graded here, apart, for feedback only.
+        config = course.config
+        self.apart = Course(course.root / STATUS_DIR / "late", dataclasses.replace(
+            config, assignments=str(course.assignments_dir.resolve()),
+            roster=str(course.roster_path.resolve()) if course.roster_path else ""))
         self.stop = threading.Event()
         self._reported = 0.0  # time.monotonic() of the last class report
 
     # -- the ledger -----------------------------------------------------------------------
 
-    def pending(self) -> list[tuple[Submission, Submission]]:
-        """(first waiting, newest) per student and assignment with work to do, in the order they first waited."""
-        latest: dict[tuple[str, str], list[Submission]] = {}
+    def pending(self) -> list[Job]:
+        """The work to do, one job per student and assignment (two with a late one apart), in waiting order."""
+        groups: dict[tuple[str, str], list[Submission]] = {}
         for submission in self.exchange.submissions(self.names):
-            latest.setdefault((submission.student, submission.assignment), []).append(submission)
+            groups.setdefault((submission.student, submission.assignment), []).append(submission)
         queue = []
-        for submissions in latest.values():
-            waiting, done = [], None
-            for submission in submissions:  # oldest first
-                secret = self.exchange.secret(submission)
-                if secret is None:
-                    continue  # nbgrader submit is still writing it, or it is no submission at all
-                if self.exchange.feedback_released(submission, secret):
-                    waiting, done = [], submission  # done, and everything older is superseded
-                else:
-                    waiting.append(submission)
-            if waiting:
-                queue.append((waiting[0], waiting[-1]))
-            elif done is not None and self.policy.due_now(done.folder):
-                queue.append((done, done))  # its held-back page is due
+        for submissions in groups.values():
+            on_time = [s for s in submissions if is_late(self.course, s) is False]
+            if self.course.config.watch.counts == "latest_on_time" and on_time:
+                late = [s for s in submissions if s not in on_time]
+                queue += self._jobs(on_time) + self._jobs(late, counting=on_time[-1].timestamp)
+            else:
+                queue += self._jobs(submissions)
         return sorted(queue)
+
+    def _jobs(self, submissions: list[Submission], counting: str = "") -> list[Job]:
+        """The job of one line of submissions (oldest first): its newest not yet done, or a held page now due."""
+        waiting, done = [], None
+        for submission in submissions:
+            secret = self.exchange.secret(submission)
+            if secret is None:
+                continue  # nbgrader submit is still writing it, or it is no submission at all
+            if self.exchange.feedback_released(submission, secret):
+                waiting, done = [], submission  # done, and everything older is superseded
+            else:
+                waiting.append(submission)
+        if waiting:
+            return [Job(waiting[0], waiting[-1], counting)]
+        if done is not None and self.policy.due_now(done.folder):
+            return [Job(done, done, counting)]  # its held-back page is due
+        return []
 
     # -- one cycle ------------------------------------------------------------------------
 
@@ -226,8 +263,10 @@ class Watcher:
         batch = queue[:self.batch_size]
         self.status.in_flight = len(batch)
         self.write_status()
-        for name in sorted({newest.assignment for _, newest in batch}):
-            self._grade(name, [newest for _, newest in batch if newest.assignment == name])
+        for name in sorted({job.newest.assignment for job in batch}):
+            jobs = [job for job in batch if job.newest.assignment == name]
+            self._grade(self.course, name, [job for job in jobs if not job.counting])
+            self._grade(self.apart, name, [job for job in jobs if job.counting])
         self.status.in_flight = 0
         self.status.queue = max(0, len(queue) - len(batch))
         self.write_status()
@@ -245,27 +284,40 @@ class Watcher:
                 self._attempt(f"{name}: report", write_report, self.course, name,
                               self.course.root / "report" / f"{name}.html")
 
-    def _grade(self, name: str, submissions: list[Submission]) -> None:
-        students = sorted({s.student for s in submissions})
-        for student in students:
-            self._attempt(f"{student}/{name}: collect", self.exchange.collect, name, student)
-        summary = autograde(self.course, self.course.assignment(name), client_factory=self.client_factory,
+    def _grade(self, course: Course, name: str, jobs: list[Job]) -> None:
+        """Collect, grade, write the pages of and release ``jobs`` in ``course`` (the course, or late work apart)."""
+        if not jobs:
+            return
+        students = sorted({job.newest.student for job in jobs})
+        for job in jobs:
+            self._attempt(f"{job.newest.student}/{name}: collect", self.exchange.collect, job.newest, course.root)
+        summary = autograde(course, course.assignment(name), client_factory=self.client_factory,
                             confined=self.confined, progress=False, students=students)
         self.status.errors = (self.status.errors + [f"{name}: {e}" for e in summary.errors])[-50:]
-        pages = {s.student: self.policy.page(self.course, s) for s in submissions}
-        _, problems = write_feedback(self.course, name, students=set(students),
+        pages = {job.newest.student: self._page(job) for job in jobs}
+        _, problems = write_feedback(course, name, students=set(students),
                                      pages={student: (level, note) for student, (level, note, _) in pages.items()})
         self.status.errors = (self.status.errors + [f"{name}: feedback: {p}" for p in problems])[-50:]
-        for submission in submissions:
-            level, _, until = pages[submission.student]
+        for job in jobs:
+            submission, (level, _, until) = job.newest, pages[job.newest.student]
+            again = submission.folder in self.policy.held  # a held page replaced: counted when first released
             if until:  # remembered before the page goes out, so a kill -9 cannot lose the full page
                 self.policy.released(submission, level, until)
                 self.policy.save()
             if self._attempt(f"{submission.student}/{name}: release", self.exchange.release_feedback, name,
-                             submission.student):
-                self._count(submission)
+                             submission.student, course.root):
+                if not again:
+                    self._count(submission)
                 self.policy.released(submission, level, until)
         self.policy.save()
+
+    def _page(self, job: Job) -> tuple[str, str, str]:
+        if not job.counting:
+            return self.policy.page(self.course, job.newest)
+        when = job.counting.replace(" UTC", "").split(".")[0]
+        return "hidden", (f"This submission came after the due date, so it does not count: your submission of "
+                          f"{when} UTC, on time, does (its grade is in the gradebook). This page is feedback "
+                          "only."), ""
 
     def _attempt(self, what: str, step: Callable, *args) -> bool:
         try:

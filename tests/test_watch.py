@@ -238,3 +238,33 @@ def test_policy_levels_the_hourly_limit_and_late_work(course, monkeypatch):
         assert watcher.cycle() == 1
         late = released_page(course, "bob")
         assert "<h2>Hidden checks</h2>" in late and 'id="late"' in late and "after the due date" in late
+
+
+def test_the_newest_submission_on_time_counts_and_late_work_still_gets_feedback(course):
+    from grader.cluster import client_factory
+    from grader.course import Course as Settings
+    from grader.watch import Watcher
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    due = now - datetime.timedelta(days=1)
+    (course.course / "grader.toml").write_text(f'[due]\nconv2d = {due.isoformat(timespec="seconds")}\n'
+                                               '[late]\nmethod = "zero"\n')
+    watcher = Watcher(Settings.load(course.course), ["conv2d"], client_factory(workers=1))
+    with watcher.client_factory() as client:
+        watcher.client_factory = lambda: contextlib.nullcontext(client)
+        put_submission(course, "alice", submission(CONV2D, None), due - datetime.timedelta(hours=2))
+        put_submission(course, "alice", release_notebook(CONV2D), now)  # late, and worse
+        put_submission(course, "bob", submission(CONV2D, None), now)  # late, and his only one
+        assert watcher.cycle() == 3
+        assert watcher.cycle() == 0
+
+    book = scores(course_db_url(course.course), "conv2d")
+    assert book["alice"]["score"] == CONV2D.max_score, "the on-time submission counts"
+    assert book["bob"]["score"] == 0, "a late one counts when there is no other, with the zero penalty"
+    late = released_page(course, "alice")
+    assert "so it does not count: your submission of " in late and score_on(late) == "0 / 10"
+    assert course.released() == 3, "every submission has its page"
+    alice_pages = sorted((course.exchange / COURSE_ID / "inbound").glob("alice+*"))
+    assert len(alice_pages) == 2
+    on_time = (paths.feedback_dir(course.course, "alice", "conv2d") / "conv2d.html").read_text()
+    assert score_on(on_time) == "10 / 10"
