@@ -78,6 +78,9 @@ class WatchPolicy:
                                                "their page says when it comes (0: no limit)")
     counts: str = setting("latest_on_time", "which submission's grade counts: latest_on_time (a later, late one "
                                              "still gets feedback, from a copy kept apart) or latest")
+    check_owner: bool = setting(True, "refuse a submission whose folder in the exchange belongs to another user "
+                                      "than the student it names (or the user running grader watch): on a "
+                                      "JupyterHub every student is a user, and nbgrader's inbound is writable by all")
     report_every_s: float = setting(300.0, "seconds between refreshes of report/NAME.html while grader watch "
                                            "runs (0: never)")
 

@@ -7,15 +7,22 @@ plugged in there is used as well. Submissions are listed from the exchange's inb
 (``{student}+{assignment}+{timestamp}[+{random}]``, nbgrader's own layout), which is also
 where ``grader watch`` listens for new ones.
 
-Everything in the inbound folder is written by students: names are parsed, never followed
-into other folders, and a submission's secret is read bounded.
+Everything in the inbound folder is written by students (nbgrader makes it writable by all):
+a submission folder that is a symbolic link is no submission; files are read through the
+folder's own descriptor with ``O_NOFOLLOW``, bounded, and only regular files at its top level
+are collected (links, FIFOs and subfolders are left out); and a folder must belong to the
+student it names (or to whoever runs the grader), so nobody can submit in another's name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+import pwd
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from grader.errors import UserError
@@ -82,18 +89,44 @@ class Exchange:
         self.outbound_feedback = Path(root) / self.coursedir.course_id / "feedback"
 
     def submissions(self, assignments: set[str] | None = None) -> list[Submission]:
-        """Every submission in the inbound folder (of ``assignments``, when given), in arrival order."""
+        """Every submission folder in the inbound folder (of ``assignments``, when given), in arrival order."""
         try:
-            names = os.listdir(self.inbound)
+            with os.scandir(self.inbound) as entries:
+                names = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
         except FileNotFoundError:
             return []
         found = (parse_folder(name) for name in names)
         return sorted(s for s in found if s is not None and (assignments is None or s.assignment in assignments))
 
+    @contextlib.contextmanager
+    def folder(self, submission: Submission) -> Iterator[int]:
+        """A descriptor of the submission's folder, opened without following a link; raises UnsafeFile."""
+        try:
+            descriptor = os.open(self.inbound / submission.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as error:
+            raise UnsafeFile(f"{submission.folder} is not a folder ({error.strerror})") from None
+        try:
+            yield descriptor
+        finally:
+            os.close(descriptor)
+
+    def owner_problem(self, submission: Submission) -> str:
+        """Why the folder's owner may not submit for the student it names ("" when it may)."""
+        with self.folder(submission) as descriptor:
+            uid = os.fstat(descriptor).st_uid
+        if uid == os.geteuid():
+            return ""
+        try:
+            owner = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            owner = f"uid {uid}"
+        return "" if owner == submission.student else f"it names {submission.student} but belongs to {owner}"
+
     def secret(self, submission: Submission) -> str | None:
         """The submission's ``submission_secret.txt`` (its feedback's key), None if it has no readable one."""
         try:
-            data = read_regular_file(self.inbound / submission.folder / "submission_secret.txt", SECRET_BYTES)
+            with self.folder(submission) as descriptor:
+                data = read_regular_file("submission_secret.txt", SECRET_BYTES, dir_fd=descriptor)
         except (OSError, UnsafeFile):  # not there yet (submit still copying), a link, a FIFO, too large
             return None
         return data.decode("ascii", "replace").strip() or None
@@ -105,27 +138,37 @@ class Exchange:
         name = notebook_hash(secret=secret, notebook_id=submission.assignment)
         return (self.outbound_feedback / f"{name}.html").is_file()
 
-    def collect(self, submission: Submission, root: Path) -> None:
-        """Copy this submission into ``root/submitted/`` as nbgrader's collect does, unless a newer one is there.
+    def collect(self, submission: Submission, root: Path) -> list[str]:
+        """Copy this submission into ``root/submitted/``, unless one as new is there; returns what was left out.
 
-        nbgrader's collect takes a student's newest submission; grader watch may need an older one
-        (the newest on time, when a late one came after it), so it runs the collect step's own
-        copy (``do_copy``: its ignore, include and size rules) on the submission it chose.
+        As nbgrader's collect, with its update rule and its size limit (``max_dir_size``), but for
+        the submission chosen (nbgrader's takes the newest; grader watch may want the newest on
+        time) and through the folder's descriptor: regular files at its top level only.
         """
-        import shutil
-
         from nbgrader.utils import parse_utc
 
         coursedir = self._coursedir(submission.assignment, submission.student, root)
-        step = self.factory.Collect(coursedir=coursedir, config=self.config, update=True, check_owner=False)
         dest = Path(coursedir.format_path(coursedir.submitted_directory, submission.student, submission.assignment))
         if dest.is_dir():
             existing = coursedir.get_existing_timestamp(str(dest))
             if existing is not None and existing >= parse_utc(submission.timestamp):
-                return
-            shutil.rmtree(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        step.do_copy(str(self.inbound / submission.folder), str(dest))
+                return []
+        staging = dest.parent / f".{dest.name}.collecting"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        left_out, budget = [], int(coursedir.max_dir_size) * 1000
+        with self.folder(submission) as descriptor:
+            for name in sorted(os.listdir(descriptor)):
+                try:
+                    data = read_regular_file(name, budget, dir_fd=descriptor)
+                except (OSError, UnsafeFile) as problem:
+                    left_out.append(f"{name}: {problem}")
+                    continue
+                budget -= len(data)
+                (staging / name).write_bytes(data)
+        shutil.rmtree(dest, ignore_errors=True)
+        staging.rename(dest)
+        return left_out
 
     def release_feedback(self, assignment: str, student: str, root: Path) -> None:
         """nbgrader's release_feedback of the student's page under ``root/feedback/`` into the exchange."""

@@ -219,6 +219,7 @@ class Watcher:
             roster=str(course.roster_path.resolve()) if course.roster_path else ""))
         self.stop = threading.Event()
         self._reported = 0.0  # time.monotonic() of the last class report
+        self._refusals: set[str] = set()
 
     # -- the ledger -----------------------------------------------------------------------
 
@@ -242,7 +243,7 @@ class Watcher:
         waiting, done = [], None
         for submission in submissions:
             secret = self.exchange.secret(submission)
-            if secret is None:
+            if secret is None or self._refused(submission):
                 continue  # nbgrader submit is still writing it, or it is no submission at all
             if self.exchange.feedback_released(submission, secret):
                 waiting, done = [], submission  # done, and everything older is superseded
@@ -253,6 +254,19 @@ class Watcher:
         if done is not None and self.policy.due_now(done.folder):
             return [Job(done, done, counting)]  # its held-back page is due
         return []
+
+    def _refused(self, submission: Submission) -> bool:
+        """Whether a submission is refused (in another's name); said once in the status."""
+        if not self.course.config.watch.check_owner:
+            return False
+        problem = self.exchange.owner_problem(submission)
+        if problem and submission.folder not in self._refusals:
+            self._refusals.add(submission.folder)
+            self._error(f"{submission.folder}: not graded: {problem}")
+        return bool(problem)
+
+    def _error(self, line: str) -> None:
+        self.status.errors = (self.status.errors + [line[:300]])[-50:]
 
     # -- one cycle ------------------------------------------------------------------------
 
@@ -286,11 +300,20 @@ class Watcher:
 
     def _grade(self, course: Course, name: str, jobs: list[Job]) -> None:
         """Collect, grade, write the pages of and release ``jobs`` in ``course`` (the course, or late work apart)."""
+        collected = []
+        for job in jobs:
+            try:
+                left_out = self.exchange.collect(job.newest, course.root)
+            except Exception as error:  # a folder swapped for a link, a full disk: this student only
+                self._error(f"{job.newest.student}/{name}: collect: {error}")
+                continue
+            collected.append(job)
+            for line in left_out:
+                self._error(f"{job.newest.student}/{name}: not collected: {line}")
+        jobs = collected
         if not jobs:
             return
         students = sorted({job.newest.student for job in jobs})
-        for job in jobs:
-            self._attempt(f"{job.newest.student}/{name}: collect", self.exchange.collect, job.newest, course.root)
         summary = autograde(course, course.assignment(name), client_factory=self.client_factory,
                             confined=self.confined, progress=False, students=students)
         self.status.errors = (self.status.errors + [f"{name}: {e}" for e in summary.errors])[-50:]

@@ -268,3 +268,41 @@ def test_the_newest_submission_on_time_counts_and_late_work_still_gets_feedback(
     assert len(alice_pages) == 2
     on_time = (paths.feedback_dir(course.course, "alice", "conv2d") / "conv2d.html").read_text()
     assert score_on(on_time) == "10 / 10"
+
+
+def test_hostile_inbound_folders_are_refused_and_nothing_hidden_is_collected(course):
+    """nbgrader's inbound is writable by every student: links, FIFOs and submissions in another's name."""
+    from grader.cluster import client_factory
+    from grader.course import Course as Settings
+    from grader.watch import Watcher
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    inbound = course.exchange / COURSE_ID / "inbound"
+    put_submission(course, "alice", submission(CONV2D, None), now)
+    [alice] = inbound.glob("alice+*")
+    (inbound / f"mallory+conv2d+{now.strftime('%Y-%m-%d %H:%M:%S.%f UTC')}+link").symlink_to(alice)
+    put_submission(course, "eve", submission(CONV2D, None), now)
+    [eve] = inbound.glob("eve+*")
+    (eve / "conv2d.ipynb").unlink()
+    (eve / "conv2d.ipynb").symlink_to(CONV2D.grading_dir / "checks.py")  # the hidden checks, as her notebook
+    os.mkfifo(eve / "stuck.fifo")
+    put_submission(course, "bob", release_notebook(CONV2D), now)
+    [bob] = inbound.glob("bob+*")
+    os.chown(bob, 65534, 65534)  # a folder of another user (nobody) in bob's name
+
+    watcher = Watcher(Settings.load(course.course), ["conv2d"], client_factory(workers=1))
+    with watcher.client_factory() as client:
+        watcher.client_factory = lambda: contextlib.nullcontext(client)
+        assert watcher.cycle() == 2  # alice and eve; the link is no submission, bob's folder is refused
+        assert watcher.cycle() == 0
+    assert not (course.course / "submitted" / "mallory").exists()
+    collected = course.course / "submitted" / "eve" / "conv2d"
+    assert sorted(p.name for p in collected.iterdir()) == ["submission_secret.txt", "timestamp.txt"]
+    assert "def " not in "".join(p.read_text() for p in collected.iterdir()), "nothing of checks.py came along"
+    errors = "\n".join(watcher.status.errors)
+    assert "eve/conv2d: not collected: conv2d.ipynb: conv2d.ipynb is a symbolic link" in errors
+    assert "stuck.fifo is not a regular file" in errors
+    assert f"{bob.name}: not graded: it names bob but belongs to nobody" in errors
+    assert not (course.course / "submitted" / "bob").exists()
+    eve_page = released_page(course, "eve")
+    assert "could not be graded" in eve_page and "def " not in eve_page
