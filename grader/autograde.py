@@ -52,16 +52,19 @@ class BatchSummary:
         return not self.errors
 
 
-def find_jobs(course: Path, assignment: Assignment, *, confined: bool) -> Iterator[tuple[GradingJob, list[str]]]:
-    """One job per student folder under ``submitted/``, with warnings for the TA; odd folders become ungradable jobs.
+def find_jobs(course: Path, assignment: Assignment, *, confined: bool,
+              students: list[str] | None = None) -> Iterator[tuple[GradingJob, list[str]]]:
+    """One job per student folder under ``submitted/`` (of ``students``, when given), with warnings for the TA.
 
-    The submission time comes from nbgrader's ``timestamp.txt``; an unusable one is
+    Odd folders become ungradable jobs. The submission time comes from nbgrader's ``timestamp.txt``; an unusable one is
     left out and becomes a warning (:func:`grader.timestamps.read_timestamp`).
     """
     submitted = course / "submitted"
     if not submitted.is_dir():
         return
-    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
+    folders = submitted.iterdir() if students is None else (
+        submitted / s for s in set(students) if "/" not in s and s not in (".", ".."))
+    for student_dir in sorted(p for p in folders if p.is_dir()):
         folder = student_dir / assignment.name
         if not folder.is_dir():
             continue
@@ -129,7 +132,7 @@ def autograde(course: Path | Course, assignment: Assignment, *, client_factory: 
     course = settings.root.resolve()
     db_url = db_url or gradebook.course_db_url(course)
     summary = BatchSummary()
-    found = dict(find_jobs(course, assignment, confined=confined))
+    found = dict(find_jobs(course, assignment, confined=confined, students=students))
     jobs = _chosen(list(found), students)
     if force:
         regrade.promise(course, assignment.name, {job.student for job in jobs})
@@ -145,7 +148,7 @@ def autograde(course: Path | Course, assignment: Assignment, *, client_factory: 
                 _run(course, settings, assignment, book, todo, client_factory, summary, progress)
             except KeyboardInterrupt:
                 summary.interrupted = True
-        book.apply_course(settings)
+        book.apply_course(settings, None if students is None else {job.student for job in jobs})
     return summary
 
 

@@ -118,7 +118,7 @@ def write_feedback(course: Path | Course, assignment: str, db_url: str | None = 
     """
     settings = as_course(course)
     course = settings.root
-    final = gradebook.course_scores(settings, assignment, db_url)
+    final = gradebook.course_scores(settings, assignment, db_url, students)
     order = _cell_order(settings, assignment)
     written, problems = [], []
     for path in sorted((course / "autograded").glob(f"*/{assignment}/{results.RESULT_FILE}")):

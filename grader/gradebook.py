@@ -149,10 +149,13 @@ class GradebookWriter:
     def __exit__(self, *exc) -> None:
         self._stack.close()
 
-    def apply_course(self, course: Course) -> None:
-        """Write the course's due date, extensions, late penalties and roster into the gradebook (one commit)."""
+    def apply_course(self, course: Course, students: set[str] | None = None) -> None:
+        """Write the course's due date, extensions, late penalties and roster into the gradebook (one commit).
+
+        With ``students``, only their extensions and penalties (a run that graded only them).
+        """
         with one_transaction(self._gb.db):
-            apply_course(self._gb, self.assignment.name, course)
+            apply_course(self._gb, self.assignment.name, course, students)
 
     def record(self, result: dict) -> None:
         """Write one result's auto scores in one transaction (``error`` results write nothing)."""
@@ -180,8 +183,11 @@ class GradebookWriter:
             grade.auto_score = score
 
 
-def apply_course(gb: Gradebook, name: str, course: Course) -> None:
+def apply_course(gb: Gradebook, name: str, course: Course, students: set[str] | None = None) -> None:
     """Bring the gradebook in line with ``grader.toml``: due date, extensions, late penalties, roster names.
+
+    With ``students``, only their submissions' extensions and penalties, and no roster: what a
+    run that graded only them changed (``grader watch`` does this every round).
 
     The due date is written only when the course config has one (nbgrader's own
     config may have set it); every submission's extension is the config's, and its
@@ -192,17 +198,30 @@ def apply_course(gb: Gradebook, name: str, course: Course) -> None:
     """
     due = course.due_date(name)
     gb.update_or_create_assignment(name, **({"duedate": _naive_utc(due)} if due else {}))
-    for row in course.roster:
+    for row in course.roster if students is None else ():
         first, last = row.first_and_last_name
         names = {"first_name": first, "last_name": last, "email": row.email}
         gb.update_or_create_student(row.student_id, **{key: value for key, value in names.items() if value})
-    for submission in gb.find_assignment(name).submissions:
+    for submission in _submissions(gb, name, students):
         student = submission.student.id
         submission.extension = course.extension(name, student)
         seconds_late = submission.total_seconds_late
         for notebook in submission.notebooks:
             points = late.penalty(course.config.late, student, float(notebook.score), seconds_late)
             notebook.late_submission_penalty = points or None
+
+
+def _submissions(gb: Gradebook, name: str, students: set[str] | None) -> list:
+    """The assignment's submissions (of ``students`` only, when given: one query each, not the whole class)."""
+    if students is None:
+        return list(gb.find_assignment(name).submissions)
+    found = []
+    for student in sorted(students):
+        try:
+            found.append(gb.find_submission(name, student))
+        except MissingEntry:
+            pass
+    return found
 
 
 def _naive_utc(when: datetime.datetime) -> datetime.datetime:
@@ -258,14 +277,15 @@ def _submission_time(result: dict) -> datetime.datetime | None:
         return None
 
 
-def scores(db_url: str, assignment_name: str) -> dict[str, dict]:
+def scores(db_url: str, assignment_name: str, students: set[str] | None = None) -> dict[str, dict]:
     """Per student with a submission: ``{"cells": {grade_id: score}, "score": total, "max_score": ...,
     "manual": [grade_id, ...], "comments": {cell: text}, "late_penalty": points, "seconds_late": s}``.
 
     A cell's score is nbgrader's ``Grade.score`` (the manual score if set, else the
     auto score, plus extra credit); the total is what ``nbgrader export`` reports
     (the submission's score less any late penalty, never below 0). ``manual`` lists the
-    cells a TA graded by hand, ``comments`` the TA's comments entered in formgrader.
+    cells a TA graded by hand, ``comments`` the TA's comments entered in formgrader. With
+    ``students``, only theirs.
     """
     with open_gradebook(db_url) as gb:
         try:
@@ -273,7 +293,7 @@ def scores(db_url: str, assignment_name: str) -> dict[str, dict]:
         except MissingEntry:
             return {}
         out = {}
-        for submission in assignment.submissions:
+        for submission in _submissions(gb, assignment_name, students):
             cells = {grade.name: float(grade.score) for notebook in submission.notebooks for grade in notebook.grades}
             penalty = float(submission.late_submission_penalty or 0.0)
             total = max(0.0, float(submission.score) - penalty)
@@ -287,8 +307,11 @@ def scores(db_url: str, assignment_name: str) -> dict[str, dict]:
         return out
 
 
-def course_scores(course: Path | Course, assignment_name: str, db_url: str | None = None) -> dict[str, dict]:
+def course_scores(course: Path | Course, assignment_name: str, db_url: str | None = None,
+                  students: set[str] | None = None) -> dict[str, dict]:
     """:func:`scores` of the course's gradebook (``db_url``, default COURSE/gradebook.db); {} when there is none.
+
+    With ``students``, only theirs, and the course config applied to them only.
 
     The course config is applied first (:func:`apply_course`), so late penalties
     follow the current due dates, extensions and manual grades.
@@ -303,8 +326,8 @@ def course_scores(course: Path | Course, assignment_name: str, db_url: str | Non
         except MissingEntry:
             return {}
         with one_transaction(gb.db):
-            apply_course(gb, assignment_name, course)
-    return scores(db_url, assignment_name)
+            apply_course(gb, assignment_name, course, students)
+    return scores(db_url, assignment_name, students)
 
 
 def with_final_scores(result: dict, final: dict | None) -> dict:

@@ -218,6 +218,7 @@ class Watcher:
             config, assignments=str(course.assignments_dir.resolve()),
             roster=str(course.roster_path.resolve()) if course.roster_path else ""))
         self.stop = threading.Event()
+        self.changed = threading.Event()  # the inbound folder changed since the round began
         self._reported = 0.0  # time.monotonic() of the last class report
         self._refusals: set[str] = set()
 
@@ -369,12 +370,13 @@ class Watcher:
         """Grade until stopped (``once``: until nothing is pending), on one Dask cluster kept for the run."""
         with self.client_factory() as client:
             self.client_factory = lambda: contextlib.nullcontext(client)
+            threading.Thread(target=self._listen, name="inbound-events", daemon=True).start()
             while not self.stop.is_set():
+                self.changed.clear()  # an event from now on, even during the round, means look again
                 try:
                     waiting = self.cycle()
                 except Exception as error:  # the service outlives a broken round; the next one retries it
-                    self.status.errors = (self.status.errors + [f"round failed: {type(error).__name__}: "
-                                                                f"{error}"[:300]])[-50:]
+                    self._error(f"round failed: {type(error).__name__}: {error}")
                     self.write_status()
                     if once:
                         raise
@@ -382,16 +384,26 @@ class Watcher:
                     continue
                 if once and waiting == 0:
                     return
-                if waiting <= self.batch_size:  # nothing left over: sleep until a file event or the rescan
-                    self._wait_for_submissions()
+                if waiting <= self.batch_size:  # all of it was in this round: wait for an event or the rescan
+                    self.changed.wait(self.rescan_s)
 
-    def _wait_for_submissions(self) -> None:
-        """Until something changes in the inbound folder, or ``rescan_s`` passes, or the watcher is stopped."""
+    def shutdown(self) -> None:
+        """Stop after the round in progress (the SIGTERM of ``systemctl stop``)."""
+        self.stop.set()
+        self.changed.set()
+
+    def _listen(self) -> None:
+        """Set :attr:`changed` on every change in the inbound folder (one watch, kept across rounds)."""
         import watchfiles
 
-        if not self.exchange.inbound.is_dir():  # nothing released yet: look again later
-            self.stop.wait(self.rescan_s)
-            return
-        for _ in watchfiles.watch(self.exchange.inbound, stop_event=self.stop, rust_timeout=int(self.rescan_s * 1000),
-                                  yield_on_timeout=True, debounce=100, step=20, raise_interrupt=False):
-            return
+        while not self.stop.is_set():
+            if not self.exchange.inbound.is_dir():  # nothing released yet: look again later
+                self.stop.wait(self.rescan_s)
+                continue
+            try:
+                for _ in watchfiles.watch(self.exchange.inbound, stop_event=self.stop, debounce=50, step=20,
+                                          raise_interrupt=False):
+                    self.changed.set()
+            except Exception as error:  # the folder went away, too many watches: the rescan still runs
+                self._error(f"file events: {type(error).__name__}: {error}")
+                self.stop.wait(self.rescan_s)

@@ -38,7 +38,7 @@ def run(args) -> int:
     confined = require_sandbox(args.unsafe_no_sandbox, course.root)
     watcher = Watcher(course, names, client_factory(args.workers, args.scheduler), confined=confined,
                       batch_size=args.batch, rescan_s=args.rescan)
-    signal.signal(signal.SIGTERM, lambda *_: watcher.stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: watcher.shutdown())
     print(f"watching {', '.join(names)} in {watcher.exchange.inbound}", flush=True)
     try:
         watcher.run(once=args.once)
