@@ -298,13 +298,14 @@ watcher = Watcher(course, ["conv2d"], client_factory=None)
 timings = {}
 def timed(name, step, *args, **kwargs):
     start = time.perf_counter(); step(*args, **kwargs); timings[name] = round(time.perf_counter() - start, 3)
+newest = [s for s in watcher.exchange.submissions({"conv2d"}) if s.student == student][-1]
 for _ in range(2):  # the second pass is reported: imports and first opens are done
     timed("pending", watcher.pending)
-    timed("collect_one", watcher.exchange.collect, "conv2d", student)
+    timed("collect_one", watcher.exchange.collect, newest, course.root)
     timed("autograde_nothing_to_grade", autograde, course, course.assignment("conv2d"), client_factory=None,
           progress=False, students=[student])
     timed("write_feedback_one", write_feedback, course, "conv2d", students={student})
-    timed("release_one", watcher.exchange.release_feedback, "conv2d", student)
+    timed("release_one", watcher.exchange.release_feedback, "conv2d", student, course.root)
     timed("write_status", watcher.write_status)
 print(json.dumps(timings))
 """
