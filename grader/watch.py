@@ -115,6 +115,11 @@ def seconds_since(timestamp: str) -> float:
     return max(0.0, (_now() - submitted_at(timestamp)).total_seconds())
 
 
+def _shown(when: str) -> str:
+    """An ISO time as a page shows it: ``2026-12-01 21:05:03 UTC``."""
+    return when.replace("T", " ").replace("+00:00", " UTC")
+
+
 def _write_json(path: Path, document: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
@@ -179,11 +184,15 @@ class FeedbackPolicy:
         key = f"{submission.student}/{submission.assignment}"
         recent = sorted(t for t in self.detailed.get(key, []) if datetime.datetime.fromisoformat(t) > _now() - HOUR)
         self.detailed[key] = recent
-        if len(recent) < limit:
+        if len(recent) < limit - 1:
             return level, "", ""
+        if len(recent) == limit - 1:  # this page takes the hour's last detailed slot: say when the next comes
+            after = (datetime.datetime.fromisoformat(recent[0]) if recent else _now()) + HOUR
+            return level, (f"This is your last detailed feedback for this hour: the next submission's detailed "
+                           f"feedback comes from {_shown(after.isoformat(timespec='seconds'))} on."), ""
         until = (datetime.datetime.fromisoformat(recent[-limit]) + HOUR).isoformat(timespec="seconds")
         note = (f"Graded. Before the due date you get detailed feedback for {limit} submission(s) an hour: "
-                f"the feedback for this submission comes at {until.replace('+00:00', ' UTC').replace('T', ' ')}, "
+                f"the feedback for this submission comes at {_shown(until)}, "
                 "on this page.")
         return "score", note, until
 

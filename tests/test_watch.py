@@ -213,7 +213,9 @@ def test_policy_levels_the_hourly_limit_and_late_work(course, monkeypatch):
         put_submission(course, "alice", release_notebook(CONV2D), now)
         assert watcher.cycle() == 1
         first = released_page(course, "alice")
-        assert "<h2>Visible tests" in first and "Hidden checks" not in first and 'id="note"' not in first
+        assert "<h2>Visible tests" in first and "Hidden checks" not in first
+        assert "This is your last detailed feedback for this hour: the next submission&#39;s detailed feedback " \
+               "comes from " in first
         assert "For your submission of " in first
 
         put_submission(course, "alice", submission(CONV2D, None), now + datetime.timedelta(minutes=5))
@@ -226,7 +228,8 @@ def test_policy_levels_the_hourly_limit_and_late_work(course, monkeypatch):
         clock[0] = now + datetime.timedelta(minutes=61)
         assert watcher.cycle() == 1
         full = released_page(course, "alice")
-        assert "<h2>Visible tests" in full and 'id="note"' not in full and score_on(full) == "10 / 10"
+        assert "<h2>Visible tests" in full and score_on(full) == "10 / 10"
+        assert "This is your last detailed feedback for this hour" in full and " UTC on.</p>" in full
         assert watcher.cycle() == 0
 
         # After the due date: everything, whatever the policy, and the late line
