@@ -30,6 +30,7 @@ from grader.untrusted import UnsafeFile, read_regular_file
 
 NBGRADER_CONFIG = "nbgrader_config.py"
 SECRET_BYTES = 4096
+MAX_FILES = 200  # files collected from one submission folder; the rest are left out (and named as one line)
 
 
 class ExchangeError(UserError):
@@ -49,8 +50,10 @@ class Submission:
 def parse_folder(name: str) -> Submission | None:
     """The submission an inbound folder name describes, split as nbgrader's collect splits it; else None."""
     parts = name.rsplit("+", 3)
-    if len(parts) < 3 or name.startswith(".") or not all(parts[:3]) or not _is_timestamp(parts[2]):
+    if len(parts) < 3 or not all(parts[:3]) or not _is_timestamp(parts[2]):
         return None
+    if any(part.startswith(".") or not part.isprintable() for part in parts[:2]):
+        return None  # "..", hidden names, control characters: never a path component or a line in a report
     return Submission(parts[2], parts[0], parts[1], name)
 
 
@@ -158,7 +161,11 @@ class Exchange:
         staging.mkdir(parents=True)
         left_out, budget = [], int(coursedir.max_dir_size) * 1000
         with self.folder(submission) as descriptor:
-            for name in sorted(os.listdir(descriptor)):
+            first = {f"{submission.assignment}.ipynb", "timestamp.txt", "submission_secret.txt"}
+            names = sorted(os.listdir(descriptor), key=lambda name: (name not in first, name))
+            if len(names) > MAX_FILES:
+                left_out.append(f"{len(names) - MAX_FILES} files past the first {MAX_FILES}")
+            for name in names[:MAX_FILES]:
                 try:
                     data = read_regular_file(name, budget, dir_fd=descriptor)
                 except (OSError, UnsafeFile) as problem:

@@ -276,7 +276,9 @@ class Watcher:
         return bool(problem)
 
     def _error(self, line: str) -> None:
-        self.status.errors = (self.status.errors + [line[:300]])[-50:]
+        """Keep one line for ``grader status``: printable (names come from students), at most 300 characters."""
+        shown = "".join(c if c.isprintable() else "\ufffd" for c in line[:300])
+        self.status.errors = (self.status.errors + [shown])[-50:]
 
     # -- one cycle ------------------------------------------------------------------------
 
@@ -327,11 +329,13 @@ class Watcher:
         students = sorted({job.newest.student for job in jobs})
         summary = autograde(course, course.assignment(name), client_factory=self.client_factory,
                             confined=self.confined, progress=False, students=students)
-        self.status.errors = (self.status.errors + [f"{name}: {e}" for e in summary.errors])[-50:]
+        for error in summary.errors:
+            self._error(f"{name}: {error}")
         pages = {job.newest.student: self._page(job) for job in jobs}
         _, problems = write_feedback(course, name, students=set(students),
                                      pages={student: (level, note) for student, (level, note, _) in pages.items()})
-        self.status.errors = (self.status.errors + [f"{name}: feedback: {p}" for p in problems])[-50:]
+        for problem in problems:
+            self._error(f"{name}: feedback: {problem}")
         for job in jobs:
             submission, (level, _, until) = job.newest, pages[job.newest.student]
             again = submission.folder in self.policy.held  # a held page replaced: counted when first released
@@ -357,7 +361,7 @@ class Watcher:
         try:
             step(*args)
         except Exception as error:  # one student's broken submission never stops the service
-            self.status.errors = (self.status.errors + [f"{what}: {error}"[:300]])[-50:]
+            self._error(f"{what}: {error}")
             return False
         return True
 

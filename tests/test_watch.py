@@ -288,24 +288,33 @@ def test_hostile_inbound_folders_are_refused_and_nothing_hidden_is_collected(cou
     [eve] = inbound.glob("eve+*")
     (eve / "conv2d.ipynb").unlink()
     (eve / "conv2d.ipynb").symlink_to(CONV2D.grading_dir / "checks.py")  # the hidden checks, as her notebook
-    os.mkfifo(eve / "stuck.fifo")
+    os.mkfifo(eve / "a-stuck.fifo")
     put_submission(course, "bob", release_notebook(CONV2D), now)
     [bob] = inbound.glob("bob+*")
     os.chown(bob, 65534, 65534)  # a folder of another user (nobody) in bob's name
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    for name in ("..", ".hidden", "x\x1b[2J"):  # a path component, a hidden name, a terminal escape
+        shutil.copytree(alice, inbound / f"{name}+conv2d+{stamp}+x")
+    for index in range(300):  # more files than a submission may bring
+        (eve / f"extra{index:03d}.txt").write_text("x")
 
     watcher = Watcher(Settings.load(course.course), ["conv2d"], client_factory(workers=1))
     with watcher.client_factory() as client:
         watcher.client_factory = lambda: contextlib.nullcontext(client)
         assert watcher.cycle() == 2  # alice and eve; the link is no submission, bob's folder is refused
-        assert watcher.cycle() == 0
+        assert watcher.cycle() == 0, (watcher.pending(), watcher.status.errors)
     assert not (course.course / "submitted" / "mallory").exists()
     collected = course.course / "submitted" / "eve" / "conv2d"
-    assert sorted(p.name for p in collected.iterdir()) == ["submission_secret.txt", "timestamp.txt"]
+    assert {"submission_secret.txt", "timestamp.txt"} <= {p.name for p in collected.iterdir()}
+    assert "conv2d.ipynb" not in {p.name for p in collected.iterdir()}
     assert "def " not in "".join(p.read_text() for p in collected.iterdir()), "nothing of checks.py came along"
     errors = "\n".join(watcher.status.errors)
     assert "eve/conv2d: not collected: conv2d.ipynb: conv2d.ipynb is a symbolic link" in errors
-    assert "stuck.fifo is not a regular file" in errors
+    assert "a-stuck.fifo is not a regular file" in errors
     assert f"{bob.name}: not graded: it names bob but belongs to nobody" in errors
     assert not (course.course / "submitted" / "bob").exists()
+    assert "files past the first 200" in errors and len(list(collected.iterdir())) == 2 + 196
+    assert sorted(p.name for p in (course.course / "submitted").iterdir()) == ["alice", "eve"]
+    assert not (course.course / "conv2d").exists() and "\x1b" not in errors
     eve_page = released_page(course, "eve")
     assert "could not be graded" in eve_page and "def " not in eve_page
