@@ -149,6 +149,11 @@ class Job:
     counting: str = ""
 
 
+def _who(job: Job) -> tuple[str, str, bool]:
+    """A job's student, assignment and whether it is late work apart: at most one job each at a time."""
+    return job.newest.student, job.newest.assignment, bool(job.counting)
+
+
 @dataclasses.dataclass
 class FeedbackPolicy:
     """The ``[watch]`` policy applied, with what it must remember: pages held back and recent detailed pages."""
@@ -228,6 +233,8 @@ class Watcher:
             roster=str(course.roster_path.resolve()) if course.roster_path else ""))
         self.stop = threading.Event()
         self.changed = threading.Event()  # the inbound folder changed since the round began
+        self._lock = threading.RLock()  # status and the students being published: shared with the publisher
+        self._publishing: set[tuple[str, str, bool]] = set()
         self._reported = 0.0  # time.monotonic() of the last class report
         self._refusals: set[str] = set()
 
@@ -278,27 +285,54 @@ class Watcher:
     def _error(self, line: str) -> None:
         """Keep one line for ``grader status``: printable (names come from students), at most 300 characters."""
         shown = "".join(c if c.isprintable() else "\ufffd" for c in line[:300])
-        self.status.errors = (self.status.errors + [shown])[-50:]
+        with self._lock:
+            self.status.errors = (self.status.errors + [shown])[-50:]
 
     # -- one cycle ------------------------------------------------------------------------
 
     def cycle(self) -> int:
-        """Grade and release one batch of pending submissions; returns how many were waiting."""
-        queue = self.pending()
-        self.status.queue = len(queue)
+        """Grade one round of pending submissions and release their pages; returns how many were waiting."""
+        rounds, waiting = self.grade_round()
+        self.publish(rounds)
+        return waiting
+
+    def grade_round(self) -> tuple[list[tuple[Course, str, list[Job]]], int]:
+        """Collect and grade one round; returns its (course, assignment, jobs) groups and how many were waiting.
+
+        Students whose previous round is still being published wait for the next round, so a
+        student never has two jobs at once and a page always matches its submission.
+        """
+        with self._lock:
+            busy = set(self._publishing)
+        queue = [job for job in self.pending() if _who(job) not in busy]
         # A long queue is taken in larger rounds: each round ends by waiting for its slowest job.
         batch = queue[:max(self.batch_size, min(len(queue) // 2, 4 * self.batch_size))]
-        self.status.in_flight = len(batch)
+        with self._lock:
+            self._publishing |= {_who(job) for job in batch}
+            self.status.queue, self.status.in_flight = len(queue) - len(batch), len(batch)
         self.write_status()
+        rounds = []
         for name in sorted({job.newest.assignment for job in batch}):
             jobs = [job for job in batch if job.newest.assignment == name]
-            self._grade(self.course, name, [job for job in jobs if not job.counting])
-            self._grade(self.apart, name, [job for job in jobs if job.counting])
-        self.status.in_flight = 0
-        self.status.queue = max(0, len(queue) - len(batch))
-        self.write_status()
-        self._refresh_reports()
-        return len(queue)
+            for course, chosen in ((self.course, [j for j in jobs if not j.counting]),
+                                   (self.apart, [j for j in jobs if j.counting])):
+                rounds.append((course, name, self._collect_and_grade(course, name, chosen)))
+        with self._lock:  # the ones that could not be collected are free again
+            self._publishing -= {_who(job) for job in batch} - {_who(job) for _, _, jobs in rounds for job in jobs}
+        return rounds, len(queue)
+
+    def publish(self, rounds: list[tuple[Course, str, list[Job]]]) -> None:
+        """Write and release the pages of a graded round; its students may then be graded again."""
+        try:
+            for course, name, jobs in rounds:
+                if jobs:
+                    self._release(course, name, jobs)
+        finally:
+            with self._lock:
+                self._publishing -= {_who(job) for _, _, jobs in rounds for job in jobs}
+                self.status.in_flight = len(self._publishing)
+            self.write_status()
+            self._refresh_reports()
 
     def _refresh_reports(self) -> None:
         """Rewrite ``report/NAME.html`` of every watched assignment every ``[watch] report_every_s`` seconds."""
@@ -311,8 +345,8 @@ class Watcher:
                 self._attempt(f"{name}: report", write_report, self.course, name,
                               self.course.root / "report" / f"{name}.html")
 
-    def _grade(self, course: Course, name: str, jobs: list[Job]) -> None:
-        """Collect, grade, write the pages of and release ``jobs`` in ``course`` (the course, or late work apart)."""
+    def _collect_and_grade(self, course: Course, name: str, jobs: list[Job]) -> list[Job]:
+        """Collect ``jobs`` into ``course`` (the course, or late work apart) and grade them; returns those collected."""
         collected = []
         for job in jobs:
             try:
@@ -323,16 +357,18 @@ class Watcher:
             collected.append(job)
             for line in left_out:
                 self._error(f"{job.newest.student}/{name}: not collected: {line}")
-        jobs = collected
-        if not jobs:
-            return
-        students = sorted({job.newest.student for job in jobs})
-        summary = autograde(course, course.assignment(name), client_factory=self.client_factory,
-                            confined=self.confined, progress=False, students=students)
-        for error in summary.errors:
-            self._error(f"{name}: {error}")
+        if collected:
+            summary = autograde(course, course.assignment(name), client_factory=self.client_factory,
+                                confined=self.confined, progress=False,
+                                students=sorted({job.newest.student for job in collected}))
+            for error in summary.errors:
+                self._error(f"{name}: {error}")
+        return collected
+
+    def _release(self, course: Course, name: str, jobs: list[Job]) -> None:
+        """Write the pages of graded ``jobs`` as the policy says, and release each into the exchange."""
         pages = {job.newest.student: self._page(job) for job in jobs}
-        _, problems = write_feedback(course, name, students=set(students),
+        _, problems = write_feedback(course, name, students=set(pages),
                                      pages={student: (level, note) for student, (level, note, _) in pages.items()})
         for problem in problems:
             self._error(f"{name}: feedback: {problem}")
@@ -366,6 +402,10 @@ class Watcher:
         return True
 
     def _count(self, submission: Submission) -> None:
+        with self._lock:
+            self._count_locked(submission)
+
+    def _count_locked(self, submission: Submission) -> None:
         today = _now().date().isoformat()
         if self.status.day != today:
             self.status.day, self.status.graded_today = today, 0
@@ -375,31 +415,59 @@ class Watcher:
 
     def write_status(self) -> None:
         """Write the status file atomically (``grader status`` may read it at any moment)."""
-        self.status.updated = results.now()
-        _write_json(status_path(self.course.root), dataclasses.asdict(self.status))
+        with self._lock:
+            self.status.updated = results.now()
+            document = dataclasses.asdict(self.status)
+        _write_json(status_path(self.course.root), document)
 
     # -- the service ----------------------------------------------------------------------
 
     def run(self, *, once: bool = False) -> None:
-        """Grade until stopped (``once``: until nothing is pending), on one Dask cluster kept for the run."""
+        """Grade until stopped (``once``: until nothing is pending), on one Dask cluster kept for the run.
+
+        Rounds overlap: while one round's pages are written and released (a thread), the next
+        round is collected and graded, so the workers do not wait for the pages.
+        """
         with self.client_factory() as client:
             self.client_factory = lambda: contextlib.nullcontext(client)
             threading.Thread(target=self._listen, name="inbound-events", daemon=True).start()
-            while not self.stop.is_set():
-                self.changed.clear()  # an event from now on, even during the round, means look again
-                try:
-                    waiting = self.cycle()
-                except Exception as error:  # the service outlives a broken round; the next one retries it
-                    self._error(f"round failed: {type(error).__name__}: {error}")
-                    self.write_status()
-                    if once:
-                        raise
-                    self.stop.wait(self.rescan_s)
-                    continue
-                if once and waiting == 0:
-                    return
-                if waiting <= self.batch_size:  # all of it was in this round: wait for an event or the rescan
-                    self.changed.wait(self.rescan_s)
+            publisher: threading.Thread | None = None
+            try:
+                while not self.stop.is_set():
+                    self.changed.clear()  # an event from now on, even during the round, means look again
+                    try:
+                        rounds, waiting = self.grade_round()
+                    except Exception as error:  # the service outlives a broken round; the next one retries it
+                        self._error(f"round failed: {type(error).__name__}: {error}")
+                        self.write_status()
+                        if once:
+                            raise
+                        self.stop.wait(self.rescan_s)
+                        continue
+                    if publisher is not None:
+                        publisher.join()
+                    publisher = threading.Thread(target=self._publish_quietly, args=(rounds,), name="publisher")
+                    publisher.start()
+                    taken = sum(len(jobs) for _, _, jobs in rounds)
+                    if once and waiting == 0:
+                        publisher.join()
+                        if not self.pending():
+                            return
+                        continue
+                    if waiting <= taken:  # all of it was in this round: wait for an event or the rescan
+                        self.changed.wait(self.rescan_s)
+            finally:
+                if publisher is not None:
+                    publisher.join()
+
+    def _publish_quietly(self, rounds) -> None:
+        """:meth:`publish` in the publisher thread; then wake the loop for students who waited on it."""
+        try:
+            self.publish(rounds)
+        except Exception as error:  # the pages are written again by the next round that sees them missing
+            self._error(f"publishing failed: {type(error).__name__}: {error}")
+        if any(jobs for _, _, jobs in rounds):
+            self.changed.set()
 
     def shutdown(self) -> None:
         """Stop after the round in progress (the SIGTERM of ``systemctl stop``)."""
