@@ -5,7 +5,9 @@ The course's ``nbgrader_config.py`` (beside ``grader.toml``) says where the exch
 and releasing go through the classes of nbgrader's ``ExchangeFactory``, so an exchange
 plugged in there is used as well. Submissions are listed from the exchange's inbound folder
 (``{student}+{assignment}+{timestamp}[+{random}]``, nbgrader's own layout), which is also
-where ``grader watch`` listens for new ones.
+where ``grader watch`` listens for new ones. A course that plugs its own exchange classes into
+nbgrader's ``ExchangeFactory`` gets :class:`PluggedExchange` instead (:func:`open_exchange`):
+listed, collected and released by those classes.
 
 Everything in the inbound folder is written by students (nbgrader makes it writable by all):
 a submission folder that is a symbolic link is no submission; files are read through the
@@ -192,3 +194,62 @@ class Exchange:
         coursedir = CourseDirectory(config=self.config)
         coursedir.root, coursedir.assignment_id, coursedir.student_id = str(root), assignment, student
         return coursedir
+
+
+class PluggedExchange(Exchange):
+    """An exchange whose classes the course's nbgrader_config.py plugs in (``c.ExchangeFactory.*``).
+
+    Submissions are listed by the plugged ``List`` (``inbound=True``, with its own word on
+    whether each one's feedback is out), collected by the plugged ``Collect`` (nbgrader's
+    rule: the student's newest) and released by the plugged ``ReleaseFeedback``. The plugin
+    authenticates students, so there is no owner check, and since its collect takes the newest
+    submission, the newest one counts whatever ``[watch] counts`` says.
+    """
+
+    def __init__(self, course: Path):
+        super().__init__(course)
+        self._done: dict[str, bool] = {}
+
+    def submissions(self, assignments: set[str] | None = None) -> list[Submission]:
+        lister = self.factory.List(coursedir=self._coursedir("", "", self.course), config=self.config, inbound=True)
+        found, done = [], {}
+        for group in lister.start() or []:
+            for info in group.get("submissions", []):
+                student, assignment, timestamp = info["student_id"], info["assignment_id"], info["timestamp"]
+                folder = os.path.basename(str(info.get("path", ""))) or f"{student}+{assignment}+{timestamp}"
+                if parse_folder(f"{student}+{assignment}+{timestamp}") is None:
+                    continue
+                if assignments is None or assignment in assignments:
+                    found.append(Submission(timestamp, student, assignment, folder))
+                    done[folder] = bool(info.get("has_exchange_feedback"))
+        self._done = done
+        return sorted(found)
+
+    def secret(self, submission: Submission) -> str | None:
+        return submission.folder  # the plugin keeps the secret; only "is it there" matters here
+
+    def feedback_released(self, submission: Submission, secret: str) -> bool:
+        return self._done.get(submission.folder, False)
+
+    def owner_problem(self, submission: Submission) -> str:
+        return ""
+
+    def collect(self, submission: Submission, root: Path) -> list[str]:
+        coursedir = self._coursedir(submission.assignment, submission.student, root)
+        step = self.factory.Collect(coursedir=coursedir, config=self.config, update=True, check_owner=False)
+        try:
+            step.start()
+        except Exception as error:  # nbgrader's fail() raises after logging
+            raise RuntimeError(f"nbgrader collect for {submission.student}/{submission.assignment}: {error}") from None
+        return []
+
+
+def open_exchange(course: Path) -> Exchange:
+    """The course's exchange: nbgrader's own filesystem one, or the classes its configuration plugs in."""
+    from nbgrader.exchange import default
+
+    exchange = Exchange(course)
+    factory = exchange.factory
+    plugged = (factory.list is not default.ExchangeList or factory.collect is not default.ExchangeCollect
+               or factory.release_feedback is not default.ExchangeReleaseFeedback)
+    return PluggedExchange(course) if plugged else exchange

@@ -46,7 +46,7 @@ from pathlib import Path
 from grader import results
 from grader.autograde import autograde
 from grader.course import Course
-from grader.exchange import Exchange, Submission
+from grader.exchange import Submission, open_exchange
 from grader.feedback import write_feedback
 from grader.report import write_report
 
@@ -219,7 +219,7 @@ class Watcher:
                  batch_size: int = 16, rescan_s: float = 5.0):
         self.course = course
         self.names = set(names)
-        self.exchange = Exchange(course.root)
+        self.exchange = open_exchange(course.root)
         self.client_factory = client_factory
         self.confined = confined
         self.batch_size = batch_size

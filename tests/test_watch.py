@@ -318,3 +318,20 @@ def test_hostile_inbound_folders_are_refused_and_nothing_hidden_is_collected(cou
     assert not (course.course / "conv2d").exists() and "\x1b" not in errors
     eve_page = released_page(course, "eve")
     assert "could not be graded" in eve_page and "def " not in eve_page
+
+
+def test_a_pluggable_exchange_is_listed_collected_and_released_through_its_own_classes(course):
+    with open(course.course / "nbgrader_config.py", "a") as config:
+        for step, name in (("list", "PluggedList"), ("collect", "PluggedCollect"),
+                           ("release_feedback", "PluggedReleaseFeedback")):
+            config.write(f"c.ExchangeFactory.{step} = 'tests.fixtures.plugged_exchange.{name}'\n")
+    course.submit("alice", submission(CONV2D, None))
+    course.submit("bob", release_notebook(CONV2D))
+    watcher = course.watch("--once")
+    watcher.wait(timeout=WAIT_S)
+    assert watcher.returncode == 0
+    assert score_on(course.fetch_feedback("alice")[0]) == "10 / 10"
+    assert score_on(course.fetch_feedback("bob")[0]) == "0 / 10"
+    calls = (course.exchange / "plugged-calls.log").read_text().split()
+    assert {"list", "collect", "release_feedback"} <= set(calls), calls
+    assert calls.count("collect") == 2 and calls.count("release_feedback") == 2
