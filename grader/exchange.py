@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from grader.errors import UserError
+from grader.timestamps import SECRET_FILE, TIMESTAMP_FILE
 from grader.untrusted import UnsafeFile, read_regular_file
 
 NBGRADER_CONFIG = "nbgrader_config.py"
@@ -131,7 +132,7 @@ class Exchange:
         """The submission's ``submission_secret.txt`` (its feedback's key), None if it has no readable one."""
         try:
             with self.folder(submission) as descriptor:
-                data = read_regular_file("submission_secret.txt", SECRET_BYTES, dir_fd=descriptor)
+                data = read_regular_file(SECRET_FILE, SECRET_BYTES, dir_fd=descriptor)
         except (OSError, UnsafeFile):  # not there yet (submit still copying), a link, a FIFO, too large
             return None
         return data.decode("ascii", "replace").strip() or None
@@ -163,7 +164,7 @@ class Exchange:
         staging.mkdir(parents=True)
         left_out, budget = [], int(coursedir.max_dir_size) * 1000
         with self.folder(submission) as descriptor:
-            first = {f"{submission.assignment}.ipynb", "timestamp.txt", "submission_secret.txt"}
+            first = {f"{submission.assignment}.ipynb", TIMESTAMP_FILE, SECRET_FILE}
             names = sorted(os.listdir(descriptor), key=lambda name: (name not in first, name))
             if len(names) > MAX_FILES:
                 left_out.append(f"{len(names) - MAX_FILES} files past the first {MAX_FILES}")

@@ -402,16 +402,14 @@ class Watcher:
         return True
 
     def _count(self, submission: Submission) -> None:
-        with self._lock:
-            self._count_locked(submission)
-
-    def _count_locked(self, submission: Submission) -> None:
+        """Count a released page in today's figures and its latency, submission to page."""
         today = _now().date().isoformat()
-        if self.status.day != today:
-            self.status.day, self.status.graded_today = today, 0
-        self.status.graded_today += 1
-        self.status.latencies = (self.status.latencies + [round(seconds_since(submission.timestamp), 3)])[
-            -KEPT_LATENCIES:]
+        latency = round(seconds_since(submission.timestamp), 3)
+        with self._lock:
+            if self.status.day != today:
+                self.status.day, self.status.graded_today = today, 0
+            self.status.graded_today += 1
+            self.status.latencies = (self.status.latencies + [latency])[-KEPT_LATENCIES:]
 
     def write_status(self) -> None:
         """Write the status file atomically (``grader status`` may read it at any moment)."""

@@ -161,13 +161,18 @@ def reference(tmp_path_factory) -> tuple[list[str], dict]:
     return students, expected
 
 
-@pytest.fixture
-def cluster(tmp_path):
-    cluster = Cluster(tmp_path)
+def running_cluster(workdir: Path, workers: int, *worker_args: str):
+    """A started :class:`Cluster`, stopped when the generator is closed (for fixtures)."""
+    cluster = Cluster(workdir)
     try:
-        yield cluster.start(workers=2)
+        yield cluster.start(workers, *worker_args)
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    yield from running_cluster(tmp_path, 2)
 
 
 @pytest.mark.timeout(900)

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from grader.gpuworker import refusal
-from tests.test_cluster import BIN, ENV, ROOT, Cluster
+from tests.test_cluster import BIN, ENV, ROOT, running_cluster
 
 REFUSAL = "grader: this worker offers GPU=1 but cannot grade on a GPU, so it does not join: "
 JOIN_TIMEOUT_S = 240  # a busy machine starts TensorFlow slowly; the refusal comes well before
@@ -22,11 +22,7 @@ JOIN_TIMEOUT_S = 240  # a busy machine starts TensorFlow slowly; the refusal com
 
 @pytest.fixture
 def scheduler(tmp_path):
-    cluster = Cluster(tmp_path)
-    try:
-        yield cluster.start(workers=0)
-    finally:
-        cluster.stop()
+    yield from running_cluster(tmp_path, 0)
 
 
 def worker_count(address: str) -> int:
