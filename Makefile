@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # nbgrader shells out to alembic: the venv's bin/ must be on PATH even when it is not activated.
 RUN := PATH="$(abspath $(BIN)):$$PATH"
 
-.PHONY: demo test lint bench bench-keras release selfcheck gpu-worker system-deps test-deps clean
+.PHONY: demo test lint bench bench-keras release messages selfcheck gpu-worker system-deps test-deps clean
 
 # TensorFlow for the CPU (the `keras` extra), or with CUDA once `make gpu-worker` has marked the venv.
 TF_EXTRA = $(if $(wildcard $(VENV)/.gpu),gpu,keras)
@@ -66,6 +66,12 @@ bench-keras: system-deps $(BIN)/.installed
 
 release: $(BIN)/.installed
 	$(RUN) $(BIN)/grader release
+
+# The message catalogs: extract every message (Babel), merge it into grader/locale/hu/LC_MESSAGES/grader.po
+# and assignments/locale/hu/LC_MESSAGES/checks.po, compile the .mo files. Translate the empty msgstr
+# entries of the .po files, then run it again (and `make release`: the Hungarian notebooks use them).
+messages: $(BIN)/.installed
+	$(BIN)/python -m grader.catalogs
 
 # The students' self-check (grader validate only, no solutions), for the course page:
 # build/selfcheck/cnn_grader_selfcheck-VERSION-py3-none-any.whl (standard library only, no venv needed).

@@ -13,7 +13,9 @@ from grader import paths
 from grader.checks.api import Check
 from grader.config import AssignmentConfig
 from grader.errors import UserError
+from grader.i18n import SOURCE_LANGUAGE
 from grader.notebook.cells import grade_id, is_graded, is_solution, points
+from grader.notebook.editions import edition, languages_of
 from grader.notebook.variants import Variant, read_variants
 
 
@@ -51,18 +53,30 @@ class Assignment:
         """``release/`` beside the assignments folder this assignment lives in (the package's, or a course's)."""
         return self.root.parent.parent / "release"
 
-    def release_path(self, release: Path | None = None) -> Path:
-        """The released student notebook."""
-        return (release or self.release_root) / self.name / f"{self.name}.ipynb"
+    def release_path(self, release: Path | None = None, language: str = SOURCE_LANGUAGE) -> Path:
+        """The released student notebook of the ``language`` edition: ``release/LANG/NAME/NAME.ipynb``."""
+        return (release or self.release_root) / language / self.name / f"{self.name}.ipynb"
 
     def release_files(self, release: Path | None = None) -> list[Path]:
-        """The data files released beside the notebook (what the student's working directory holds)."""
-        folder = self.release_path(release).parent
+        """The data files released beside the notebook (what the student's working directory holds).
+
+        Every edition holds the same files; they are read from the source language's edition."""
+        folder = self.release_path(release, self.languages[0]).parent
         return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".ipynb") if folder.is_dir() else []
 
     @functools.cached_property
     def source(self) -> nbformat.NotebookNode:
         return nbformat.read(self.source_path, as_version=4)
+
+    @functools.cached_property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the source notebook has prose in (its editions), the source language first."""
+        return languages_of(self.source)
+
+    @functools.lru_cache(maxsize=None)
+    def edition(self, language: str) -> nbformat.NotebookNode:
+        """The source notebook as its ``language`` edition (see :mod:`grader.notebook.editions`)."""
+        return edition(self.source, language)
 
     @functools.cached_property
     def config(self) -> AssignmentConfig:

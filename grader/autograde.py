@@ -29,6 +29,7 @@ from grader.collect import RECORD_FILE
 from grader.course import Course, as_course
 from grader.errors import UserError
 from grader.grade import GradingJob, grade
+from grader.i18n import SOURCE_LANGUAGE, Message, _
 from grader.notebook import annotate
 from grader.notebook.submission import sha256
 from grader.timestamps import SECRET_FILE, TIMESTAMP_FILE, parse_timestamp, read_timestamp, timestamp_text
@@ -52,9 +53,11 @@ class BatchSummary:
         return not self.errors
 
 
-def find_jobs(course: Path, assignment: Assignment, *, confined: bool,
-              students: list[str] | None = None) -> Iterator[tuple[GradingJob, list[str]]]:
+def find_jobs(course: Path, assignment: Assignment, *, confined: bool, students: list[str] | None = None,
+              language: str = SOURCE_LANGUAGE) -> Iterator[tuple[GradingJob, list[str]]]:
     """One job per student folder under ``submitted/`` (of ``students``, when given), with warnings for the TA.
+
+    ``language`` is the course's: the feedback language of a notebook that does not name its edition.
 
     Odd folders become ungradable jobs. The submission time comes from nbgrader's ``timestamp.txt``; an unusable one is
     left out and becomes a warning (:func:`grader.timestamps.read_timestamp`).
@@ -73,20 +76,24 @@ def find_jobs(course: Path, assignment: Assignment, *, confined: bool,
         yield GradingJob(student=student_dir.name, assignment=assignment.name, notebook=str(notebook),
                          assignments_root=str(assignment.root.parent), confined=confined,
                          submitted_at=timestamp_text(submitted_at) if submitted_at else None,
-                         problem=_folder_problem(folder, notebook)), [warning] if warning else []
+                         problem=_folder_problem(folder, notebook), language=language), [warning] if warning else []
 
 
-def _folder_problem(folder: Path, notebook: Path) -> str:
+def _folder_problem(folder: Path, notebook: Path) -> Message | str:
+    """Why a submission folder cannot be graded as it is (the student reads it), or ``""``."""
     others = sorted(p.name for p in folder.glob("*.ipynb") if p != notebook)
     if notebook.is_symlink():
-        return f"{notebook.name} is a symbolic link, not a notebook file"
+        return _("{notebook} is a symbolic link, not a notebook file", notebook=notebook.name)
     if not notebook.is_file():
         handed_in = others or sorted(p.name for p in folder.iterdir() if p.name not in BOOKKEEPING)[:5]
-        found = f" (found {', '.join(handed_in)})" if handed_in else ""
-        return f"no {notebook.name} in the submission{found}: submit the notebook under its released name"
+        if handed_in:  # file names, listed as they are
+            return _("no {notebook} in the submission (found {files}): submit the notebook under its released name",
+                     notebook=notebook.name, files=", ".join(handed_in))
+        return _("no {notebook} in the submission: submit the notebook under its released name",
+                 notebook=notebook.name)
     if others:
-        return (f"the submission holds several notebooks ({notebook.name}, {', '.join(others)}): "
-                f"submit only {notebook.name}")
+        return _("the submission holds several notebooks ({notebooks}): submit only {notebook}",
+                 notebooks=", ".join([notebook.name, *others]), notebook=notebook.name)
     return ""
 
 
@@ -132,7 +139,8 @@ def autograde(course: Path | Course, assignment: Assignment, *, client_factory: 
     course = settings.root.resolve()
     db_url = db_url or gradebook.course_db_url(course)
     summary = BatchSummary()
-    found = dict(find_jobs(course, assignment, confined=confined, students=students))
+    found = dict(find_jobs(course, assignment, confined=confined, students=students,
+                           language=settings.config.language))
     jobs = _chosen(list(found), students)
     if force:
         regrade.promise(course, assignment.name, {job.student for job in jobs})

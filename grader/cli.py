@@ -11,7 +11,7 @@ import importlib
 import sys
 
 COMMANDS = {
-    "release": "build release/NAME from assignments/NAME; --check: fail if stale",
+    "release": "build release/LANG/NAME (one edition per language) from assignments/NAME; --check: fail if stale",
     "gate": "solution = full marks, stub = 0, each known-wrong variant loses points",
     "autograde": "grade all submissions of an assignment (sandboxed, hidden checks, gradebook)",
     "export": "one CSV row per student: status, score, a column per grade cell, reason",

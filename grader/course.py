@@ -27,6 +27,8 @@ the file gets the defaults.  Example::
     hidden_feedback_per_hour = 3         # per student; later submissions are graded, their feedback waits
     counts = "latest_on_time"            # or latest: which submission's grade counts
 
+    language = "hu"                      # the report's language; each notebook's feedback is in its edition's
+
 Assignments are found in the course's folder first, then among the package's own
 (``grader.paths.assignments_root()``, which ``$GRADER_HOME`` can move).
 """
@@ -45,6 +47,7 @@ from grader import paths
 from grader.assignment import Assignment, AssignmentError
 from grader.config import from_table, setting
 from grader.errors import UserError
+from grader.i18n import LANGUAGES
 from grader.roster import RosterRow, read_roster
 
 CONFIG_FILE = "grader.toml"
@@ -106,6 +109,8 @@ class CourseConfig:
                                   "personal due date, the [extensions.NAME] tables")
     watch: WatchPolicy = dataclasses.field(default_factory=WatchPolicy,
                                            metadata={"help": "grader watch's feedback policy, the [watch] table"})
+    language: str = setting("en", "the course's language (en or hu): the report's, and the feedback's for a "
+                                  "notebook that does not say which edition it is (each edition says so itself)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,6 +215,8 @@ class Course:
         if config.watch.counts not in COUNTS:
             raise CourseConfigError(f"{where}: [watch] counts must be one of {', '.join(COUNTS)}, "
                                     f"not {config.watch.counts!r}")
+        if config.language not in LANGUAGES:
+            raise CourseConfigError(f"{where}: language must be one of {', '.join(LANGUAGES)}, not {config.language!r}")
         if config.watch.hidden_feedback_per_hour < 0 or config.watch.report_every_s < 0:
             raise CourseConfigError(f"{where}: [watch] hidden_feedback_per_hour and report_every_s must be 0 or more")
         try:

@@ -32,7 +32,7 @@ def run_demo(course: Path, names: list[str], *, workers: int | None, confined: b
         assignment = Assignment.find(name)
         stale = release.stale_files(assignment)
         if stale:
-            raise RuntimeError(f"release/{name} is stale ({stale[0]}...): run `grader release {name}`")
+            raise RuntimeError(f"release/*/{name} is stale ({stale[0]}...): run `grader release {name}`")
         build_class(course, assignment)
         summaries[name] = autograde(course, assignment, confined=confined,
                                     client_factory=client_factory(workers))

@@ -1,5 +1,11 @@
 """The release gate: the solution scores full marks, the stub zero, every known-wrong variant loses points.
 
+Every edition is gated (:mod:`grader.notebook.editions`). One edition's notebooks are graded; each
+other edition's notebooks are rebuilt too, and when every one of them is the same program as its
+counterpart (only the visible messages differ: :func:`grader.notebook.editions.same_program`) they
+share its results, so a second language costs no second training run. ``all_editions`` grades each
+edition in full instead, and a submission whose program differs is always graded.
+
 Every correct solution written differently (``grading/alternatives/``: loops or einsum,
 Sequential or functional, ...) must score full marks *and* pass every visible test, so the
 visible tests are never stricter than the hidden checks and no hidden check tests a
@@ -16,6 +22,8 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.grade import GradingJob, grade
+from grader.notebook.editions import same_program
+from grader.notebook.rebuild import rebuild
 from grader.sampleclass import release_notebook, submission, write_submission
 
 ALTERNATIVE = "alternative-"
@@ -26,11 +34,14 @@ class GateLine:
     """One submission the gate graded and whether it behaved as required."""
 
     student: str
+    edition: str
     expected: str
     score: float
     max_score: float
     ok: bool
     problem: str = ""
+    shared_from: str = ""  # the edition whose result this line shares (the same program), or "" when graded
+    outcomes: dict = dataclasses.field(default_factory=dict)  # check name -> its outcome
 
 
 def consistency_problems(assignment: Assignment) -> list[str]:
@@ -48,13 +59,19 @@ def consistency_problems(assignment: Assignment) -> list[str]:
     return problems
 
 
-def _judge(student: str, result: dict, variant) -> GateLine:
+def _judge(student: str, edition: str, result: dict, variant) -> GateLine:
     score, top = result["score"], result["max_score"]
+    line = _verdict(student, result, variant, score, top)
+    line.edition, line.outcomes = edition, {c["name"]: c["outcome"] for c in result["checks"]}
+    return line
+
+
+def _verdict(student: str, result: dict, variant, score: float, top: float) -> GateLine:
     if student == "solution" or student.startswith(ALTERNATIVE):
         failing = [t.get("cell", "") for t in result.get("visible_tests", []) if not t.get("passed")]
         ok, expected = result["status"] == "graded" and score == top and not failing, "full marks, visible tests pass"
         if result["status"] == "graded" and score == top and failing:
-            return GateLine(student, expected, score, top, False, "fails visible test(s) " + ", ".join(failing))
+            return GateLine(student, "", expected, score, top, False, "fails visible test(s) " + ", ".join(failing))
     elif student == "stub":
         ok, expected = result["status"] == "graded" and score == 0, "zero"
     else:
@@ -62,25 +79,53 @@ def _judge(student: str, result: dict, variant) -> GateLine:
         missed = [t for t in variant.targets if t not in failed]
         ok, expected = score < top and not missed, "loses points on " + ", ".join(variant.targets)
         if missed:
-            return GateLine(student, expected, score, top, False, "passed its target(s) " + ", ".join(missed))
+            return GateLine(student, "", expected, score, top, False, "passed its target(s) " + ", ".join(missed))
     problem = "" if ok else (result["reason"] or "; ".join(
         f"{c['name']}: {c['outcome']} {c['message']}" for c in result["checks"] if c["outcome"] != "passed")[:300])
-    return GateLine(student, expected, score, top, ok, problem)
+    return GateLine(student, "", expected, score, top, ok, problem)
 
 
-def run_gate(assignment: Assignment, *, confined: bool = True,
-             workers: int | None = None) -> tuple[list[str], list[GateLine]]:
-    """Grade the solution, the stub and each variant; returns (consistency problems, one line each)."""
+def run_gate(assignment: Assignment, *, confined: bool = True, workers: int | None = None,
+             graded_edition: str | None = None, all_editions: bool = False) -> tuple[list[str], list[GateLine]]:
+    """Grade the solution, the stub and each variant in every edition; returns (consistency problems, one
+    line per edition and submission).
+
+    ``graded_edition`` (default: the first of the assignment's languages) is graded in full; the others
+    share its results where their programs are the same (see the module docstring).
+    """
     problems = consistency_problems(assignment)
     variants = {f"variant-{v.name}": v for v in assignment.variants()}
     alternatives = {f"{ALTERNATIVE}{v.name}": v for v in assignment.alternatives()}
-    notebooks = {"solution": submission(assignment, None), "stub": release_notebook(assignment),
-                 **{student: submission(assignment, v) for student, v in {**variants, **alternatives}.items()}}
+    first = graded_edition or assignment.languages[0]
+    editions = [first] + [language for language in assignment.languages if language != first]
+    notebooks = {(language, student): notebook for language in editions
+                 for student, notebook in _notebooks(assignment, language, variants, alternatives).items()}
+    graded = {(language, student) for language, student in notebooks
+              if all_editions or language == first or not same_program(
+                  _program(assignment, language, student, notebooks), _program(assignment, first, student, notebooks))}
     with tempfile.TemporaryDirectory(prefix="grader-gate-") as course:
         jobs = {}
-        for student, notebook in notebooks.items():
-            path = write_submission(Path(course), student, assignment.name, notebook)
-            jobs[student] = GradingJob(student, assignment.name, str(path), str(assignment.root.parent), confined)
+        for language, student in graded:
+            folder = Path(course) / language
+            path = write_submission(folder, student, assignment.name, notebooks[language, student])
+            jobs[language, student] = GradingJob(student, assignment.name, str(path), str(assignment.root.parent),
+                                                 confined)
         with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count()) as pool:
             done = dict(zip(jobs, pool.map(grade, jobs.values())))
-    return problems, [_judge(student, done[student], variants.get(student)) for student in notebooks]
+    lines = []
+    for language, student in notebooks:
+        line = _judge(student, language, done.get((language, student)) or done[first, student], variants.get(student))
+        line.shared_from = "" if (language, student) in done else first
+        lines.append(line)
+    return problems, lines
+
+
+def _notebooks(assignment: Assignment, language: str, variants: dict, alternatives: dict) -> dict:
+    """student -> the notebook of the ``language`` edition: the solution, the stub, each variant and alternative."""
+    return {"solution": submission(assignment, None, language), "stub": release_notebook(assignment, language),
+            **{student: submission(assignment, v, language) for student, v in {**variants, **alternatives}.items()}}
+
+
+def _program(assignment: Assignment, language: str, student: str, notebooks: dict) -> list[dict]:
+    """What the grader would run for one gate notebook (its edition's cells around its solution cells)."""
+    return rebuild(assignment.edition(language), notebooks[language, student])

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.checks.run import MAX_MESSAGE, NAME_ERROR, run_checks
-from grader.notebook.added import added_cells, describe
+from grader.i18n import SOURCE_LANGUAGE, Message, MessageError, _, as_message, choose_language
+from grader.notebook.added import added_cells, cell_phrases
+from grader.notebook.editions import edition_of
 from grader.notebook.rebuild import rebuild
 from grader.notebook.submission import Ungradable, read_submission_with_digest, sha256
 from grader.results import new_result
@@ -23,6 +25,9 @@ from grader.sandbox import gpu
 from grader.sandbox.errors import StudentFailure
 from grader.sandbox.process import StudentProcess
 from grader.sandbox.runner import prepare_gpu
+
+# The runner's message for a visible test cell it interrupted (grader.sandbox.runner.CellTimeout), said in words here.
+CELL_TIMEOUT = ("CellTimeout", "the visible test cell took too long and was interrupted")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,8 +41,9 @@ class GradingJob:
     confined: bool = True
     workdir: str | None = None
     submitted_at: str | None = None
-    problem: str = ""
+    problem: Message | str = ""
     gpu: bool = False  # scheduled with resources={"GPU": 1}: it must find the GPU, or it is an error
+    language: str = SOURCE_LANGUAGE  # the course's language: for a notebook that does not name its edition
 
 
 def _empty_cells(assignment: Assignment) -> dict:
@@ -82,15 +88,18 @@ def _grade(job: GradingJob) -> dict:
             "submitted_at": job.submitted_at, "sandbox": {"confined": job.confined}}
     path = Path(job.notebook)
     digest = ""
+    base["language"] = choose_language(job.language)
     try:
         if job.problem:
             raise Ungradable(job.problem)
         notebook, digest = read_submission_with_digest(path)  # the hash of exactly the bytes graded
-        program = rebuild(assignment.source, notebook)
-        dropped = added_cells(assignment.source, notebook)  # code cells outside the solution cells: not run
+        base["language"] = edition_of(notebook, base["language"])
+        source = assignment.edition(base["language"])  # the same program in every edition, its messages in this one
+        program = rebuild(source, notebook)
+        dropped = added_cells(source, notebook)  # code cells outside the solution cells: not run
     except Ungradable as reason:
         digest = digest or (sha256(path) if path.is_file() and not path.is_symlink() else "")
-        return new_result(job.student, job.assignment, "ungradable", str(reason), notebook_sha256=digest,
+        return new_result(job.student, job.assignment, "ungradable", reason.message, notebook_sha256=digest,
                           timings={"total_s": round(time.perf_counter() - start, 3)}, **base)
     config = assignment.config
     preload(config.checker_preload)
@@ -145,7 +154,8 @@ def _no_gpu(job: GradingJob, reason: str, base: dict, start: float, digest: str)
     """The ``error`` result of a job that was given a GPU and found none: it must be graded again on one."""
     base["sandbox"]["gpu"] = {"required": True, "student": [], "checker": []}
     return new_result(job.student, job.assignment, "error",
-                      f"{reason}. Nothing was graded on the CPU instead; grade it again on a working GPU worker",
+                      _("{problem}. Nothing was graded on the CPU instead; grade it again on a working GPU worker",
+                        problem=reason),
                       notebook_sha256=digest, timings={"total_s": round(time.perf_counter() - start, 3)}, **base)
 
 
@@ -158,15 +168,34 @@ def point_to_dropped_cells(checks: list[dict], dropped: list[dict]) -> None:
     """
     if not dropped:
         return
-    where = describe(dropped)
     for check in checks:
         if check["cause"] == NAME_ERROR:
-            check["message"] = (f"{check['message']}. A name it uses is not defined: code outside the solution "
-                                f"cells is not graded, and the grader dropped {where}; move what {check['function']} "
-                                "needs into a solution cell")[:MAX_MESSAGE]
+            message = _("{message}. A name it uses is not defined: code outside the solution cells is not graded, "
+                        "and the grader dropped {cells}; move what {function} needs into a solution cell",
+                        message=_check_message(check), cells=cell_phrases(dropped), function=check["function"])
+            check.update(message=str(message)[:MAX_MESSAGE], message_i18n=message.to_json())
+
+
+def _check_message(check: dict) -> Message:
+    """The message of a check's outcome document (:func:`grader.checks.run.run_check`)."""
+    try:
+        return Message.from_json(check["message_i18n"])
+    except (KeyError, MessageError):
+        return as_message(check["message"])
 
 
 def _visible_outcome(cell: dict) -> dict:
-    """A visible test cell's outcome as the runner reported it (informational, never scored)."""
-    return {"cell": str(cell.get("id", "")), "passed": cell.get("ok") is True,
-            "error": f"{cell.get('error', '')}: {cell.get('message', '')}"[:300] if not cell.get("ok") else ""}
+    """A visible test cell's outcome as the runner reported it (informational, never scored).
+
+    Its message is the visible test's own, already in the notebook's language: only the runner's
+    own words for a cell it interrupted are looked up.
+    """
+    outcome = {"cell": str(cell.get("id", "")), "passed": cell.get("ok") is True, "error": ""}
+    if cell.get("ok"):
+        return outcome
+    error, said = str(cell.get("error", "")), str(cell.get("message", ""))
+    if (error, said) == CELL_TIMEOUT:
+        message = _("CellTimeout: the visible test cell took too long and was interrupted")
+    else:
+        message = _("{error}: {message}", error=error, message=said)
+    return {**outcome, "error": str(message)[:300], "error_i18n": message.to_json()}

@@ -1,4 +1,10 @@
-"""Build the student version ``release/NAME/`` of ``assignments/NAME/`` with nbgrader's generate_assignment.
+"""Build the student versions ``release/LANG/NAME/`` of ``assignments/NAME/`` with nbgrader's generate_assignment.
+
+One edition per language the source notebook has prose in (:mod:`grader.notebook.editions`):
+``release/en/NAME/NAME.ipynb`` and ``release/hu/NAME/NAME.ipynb``, each with the assignment's data
+files and a table of the terms it uses from ``assignments/glossary.toml`` (:mod:`grader.glossary`).
+A course publishes the edition folder(s) it wants, e.g. copies ``release/hu/NAME`` to its own
+``release/NAME`` for nbgrader's exchange.
 
 nbgrader runs on a throwaway copy of the assignment folder without ``grading/``
 (and with ``grading`` in ``CourseDirectory.ignore`` too) with its database
@@ -20,13 +26,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import nbformat
 from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from grader import paths
+from grader import glossary, paths
 from grader.assignment import Assignment
 from grader.config import AssignmentConfig
+from grader.notebook.editions import edition
 
 HIDDEN_DIR = "grading"
 HIDDEN_FILES = ("checks.py", "config.toml")
@@ -48,29 +56,38 @@ def assignment_names(assignments: Path | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
-def release(assignment: Assignment, release_root: Path | None = None) -> Path:
-    """Build ``release_root/NAME/`` (default: ``release/NAME`` beside its assignments folder), replacing what
-    was there; returns it."""
-    dest = (release_root or assignment.release_root) / assignment.name
-    with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
-        built = _build(assignment, Path(tmp))
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.exists():
-            shutil.rmtree(dest)
-        shutil.copytree(built, dest)
-    return dest
+def release(assignment: Assignment, release_root: Path | None = None) -> list[Path]:
+    """Build ``release_root/LANG/NAME/`` for every edition (default root: ``release/`` beside its assignments
+    folder), replacing what was there; returns the edition folders."""
+    root = release_root or assignment.release_root
+    folders = []
+    for language in assignment.languages:
+        dest = root / language / assignment.name
+        with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
+            built = _build(assignment, Path(tmp), language)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.exists():
+                shutil.rmtree(dest)
+            shutil.copytree(built, dest)
+        folders.append(dest)
+    return folders
 
 
 def stale_files(assignment: Assignment, release_root: Path | None = None) -> list[str]:
-    """How the committed ``release_root/NAME/`` differs from a fresh build; empty when up to date."""
-    committed = (release_root or assignment.release_root) / assignment.name
-    with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
-        built = _build(assignment, Path(tmp))
-        fresh, old = _files(built), _files(committed)
-        problems = [f"missing: {name}" for name in sorted(fresh - old)]
-        problems += [f"extra: {name}" for name in sorted(old - fresh)]
-        problems += [f"changed: {name}" for name in sorted(fresh & old)
-                     if not filecmp.cmp(built / name, committed / name, shallow=False)]
+    """How the committed ``release_root/LANG/NAME/`` of every edition differ from a fresh build; empty when
+    up to date. A folder of the old one-language layout (``release_root/NAME/``) counts as extra."""
+    root = release_root or assignment.release_root
+    problems = [f"extra: {assignment.name}/ (the layout before editions: remove it)"] \
+        if (root / assignment.name / f"{assignment.name}.ipynb").is_file() else []
+    for language in assignment.languages:
+        committed = root / language / assignment.name
+        with tempfile.TemporaryDirectory(prefix="grader-release-") as tmp:
+            built = _build(assignment, Path(tmp), language)
+            fresh, old = _files(built), _files(committed)
+            problems += [f"missing: {language}/{name}" for name in sorted(fresh - old)]
+            problems += [f"extra: {language}/{name}" for name in sorted(old - fresh)]
+            problems += [f"changed: {language}/{name}" for name in sorted(fresh & old)
+                         if not filecmp.cmp(built / name, committed / name, shallow=False)]
     return problems
 
 
@@ -98,14 +115,17 @@ def assert_no_leak(release_dir: Path, assignment: Assignment) -> None:
         raise LeakError(f"refusing to release {assignment.name}: " + "; ".join(problems))
 
 
-def _build(assignment: Assignment, workdir: Path) -> Path:
-    """Run generate_assignment on a clean copy in ``workdir``; returns the checked ``workdir/release/NAME``."""
+def _build(assignment: Assignment, workdir: Path, language: str) -> Path:
+    """Run generate_assignment on a clean copy of the ``language`` edition in ``workdir``; returns the checked
+    ``workdir/release/NAME``."""
     name = assignment.name
     source = workdir / "source" / name
     shutil.copytree(assignment.root, source, ignore=shutil.ignore_patterns(HIDDEN_DIR, ".ipynb_checkpoints",
                                                                            "__pycache__", "*.pyc"))
     for notebook in source.glob("*.ipynb"):
         _give_cells_stable_ids(notebook)
+    terms = glossary.find(assignment.root.parent, paths.assignments_root())
+    _write_edition(source / f"{name}.ipynb", name, language, terms)
     config = Config()
     config.CourseDirectory.root = str(workdir)
     config.CourseDirectory.assignment_id = name
@@ -125,6 +145,13 @@ def _build(assignment: Assignment, workdir: Path) -> Path:
         raise ReleaseError(f"nbgrader wrote no {name}.ipynb for {name}:\n{messages.getvalue()}")
     assert_no_leak(built, assignment)
     return built
+
+
+def _write_edition(path: Path, name: str, language: str, terms: list[glossary.Term]) -> None:
+    """Replace the source notebook at ``path`` by its ``language`` edition, its ``terms`` table included."""
+    notebook = nbformat.read(path, as_version=4)
+    edited = edition(notebook, language, lambda lang: glossary.markdown(terms, name, lang))
+    path.write_text(json.dumps(edited, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _give_cells_stable_ids(notebook: Path) -> None:

@@ -7,6 +7,10 @@ check (which mistakes are common), the run-time distribution and the lists of
 ungradable submissions and harness errors with their reasons.  Plots are
 matplotlib (Agg) PNGs inlined as base64 ``data:`` URIs: the page loads nothing
 from anywhere, so it can be mailed or attached to the LMS as it is.
+
+The page is a TA's: it is written in the course's language (``language`` in grader.toml), or in
+the one asked for. Its texts, plots, check titles and outcome words are in that language, and so
+are the checks' messages and the reasons, from the messages the results keep.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import statistics
 from pathlib import Path
 
 import jinja2
+from babel.numbers import format_decimal, format_percent
 
-from grader import gradebook, results, staleness
+from grader import gradebook, i18n, results, staleness
 from grader.course import Course, as_course
-from grader.late import late_text
+from grader.feedback import duration_text, say, stored_message, template_functions, title_text
+from grader.i18n import SOURCE_LANGUAGE, Message, _
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)
@@ -40,6 +46,7 @@ class CheckStats:
     runs: int = 0
     outcomes: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     messages: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    said: dict[str, Message | str] = dataclasses.field(default_factory=dict)  # English text -> its stored message
 
     @property
     def failures(self) -> int:
@@ -52,6 +59,11 @@ class CheckStats:
     @property
     def top_message(self) -> tuple[str, int]:
         return self.messages.most_common(1)[0] if self.messages else ("", 0)
+
+    def top_message_text(self, language: str) -> str:
+        """The most common message in ``language`` (as the first result that said it stored it)."""
+        english = self.top_message[0]
+        return say(english if language == SOURCE_LANGUAGE else self.said.get(english, english), language, english)
 
 
 @dataclasses.dataclass
@@ -155,6 +167,7 @@ def _count_checks(checks: dict[str, CheckStats], items: list[dict]) -> None:
         stats.outcomes[outcome] += 1
         if outcome != PASSED and item.get("message"):
             stats.messages[str(item["message"])] += 1
+            stats.said.setdefault(str(item["message"]), stored_message(item))
 
 
 # ----------------------------------------------------------------------------- plots
@@ -165,10 +178,20 @@ def _png(figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def plots(report: ClassReport) -> dict[str, str]:
-    """name -> base64 PNG; a plot without data is left out (the page says so)."""
+def _number(value: float, language: str, decimals: int | None = None) -> str:
+    """``value`` written the way ``language`` writes numbers; with exactly ``decimals`` decimals when given."""
+    if decimals is None:
+        return i18n.format_number(value, language)
+    return format_decimal(value, format="#,##0." + "0" * decimals if decimals else "#,##0", locale=language)
+
+
+def plots(report: ClassReport, language: str = SOURCE_LANGUAGE) -> dict[str, str]:
+    """name -> base64 PNG, its texts in ``language``; a plot without data is left out (the page says so)."""
     from matplotlib.figure import Figure  # no pyplot: the Agg canvas, no global backend state
     from matplotlib.ticker import MaxNLocator
+
+    def say_(message: Message) -> str:
+        return message.render(language)
 
     out = {}
     scores, top = report.scores, report.max_score
@@ -181,12 +204,14 @@ def plots(report: ClassReport) -> dict[str, str]:
             bins = 20
         axes.hist(scores, bins=bins, color="#4c78a8", edgecolor="white")
         summary = report.summary()
-        axes.axvline(summary["mean"], color="#e45756", linestyle="--", label=f"mean {summary['mean']:.2f}")
-        axes.axvline(summary["median"], color="#54a24b", linestyle=":", label=f"median {summary['median']:g}")
-        axes.set_xlabel(f"score (of {top:g})")
-        axes.set_ylabel("submissions")
+        axes.axvline(summary["mean"], color="#e45756", linestyle="--",
+                     label=say_(_("mean {value}", value=_number(summary["mean"], language, 2))))
+        axes.axvline(summary["median"], color="#54a24b", linestyle=":",
+                     label=say_(_("median {value}", value=summary["median"])))
+        axes.set_xlabel(say_(_("score (of {max_score})", max_score=top)))
+        axes.set_ylabel(say_(_("submissions")))
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_title("Scores (graded and ungradable submissions)")
+        axes.set_title(say_(_("Scores (graded and ungradable submissions)")))
         axes.legend(frameon=False)
         out["scores"] = _png(figure)
     if report.checks:
@@ -197,39 +222,47 @@ def plots(report: ClassReport) -> dict[str, str]:
         bars = axes.barh([c.name for c in ranked], rates, color="#f58518")
         for bar, check in zip(bars, ranked):
             axes.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
-                      f"{100 * check.failure_rate:.0f}% ({check.failures}/{check.runs})", va="center", fontsize=8)
+                      f"{format_percent(check.failure_rate, locale=language)} ({check.failures}/{check.runs})",
+                      va="center", fontsize=8)
         axes.set_xlim(0, 115)
-        axes.set_xlabel("graded submissions failing the check (%)")
-        axes.set_title("Hidden checks, most failed on top")
+        axes.set_xlabel(say_(_("graded submissions failing the check (%)")))
+        axes.set_title(say_(_("Hidden checks, most failed on top")))
         out["checks"] = _png(figure)
     times = report.run_times
     if times:
         figure = Figure(figsize=(7, 3.0))
         axes = figure.subplots()
         axes.hist(times, bins=min(20, max(5, len(times))), color="#72b7b2", edgecolor="white")
-        axes.set_xlabel("grading time per submission (s, timings.total_s)")
-        axes.set_ylabel("submissions")
+        axes.set_xlabel(say_(_("grading time per submission (s, timings.total_s)")))
+        axes.set_ylabel(say_(_("submissions")))
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_title("Run time")
+        axes.set_title(say_(_("Run time")))
         out["times"] = _png(figure)
     return out
 
 
 # ----------------------------------------------------------------------------- the page
 
-def render(report: ClassReport) -> str:
-    """The HTML page of ``report``."""
+def render(report: ClassReport, language: str = SOURCE_LANGUAGE) -> str:
+    """The HTML page of ``report``, in ``language``."""
     ranked = sorted(report.checks, key=lambda c: (-c.failure_rate, c.name))
     return _ENV.get_template("report.html").render(
-        r=report, s=report.summary(), plots=plots(report), checks=ranked,
+        r=report, s=report.summary(), plots=plots(report, language), checks=ranked,
         ungradable=report.by_status("ungradable"), errors=report.by_status("error"), stale=report.by_status("stale"),
-        generated_at=results.now(), late_text=late_text)
+        generated_at=results.now(), **template_functions(language),
+        late_text=lambda seconds: duration_text(seconds, language),
+        fixed=lambda value, decimals: _number(value, language, decimals),
+        percent=lambda share: format_percent(share, locale=language),
+        title=lambda text: title_text(text, language),
+        reason=lambda doc: say(stored_message(doc, "reason", language), language, str(doc.get("reason", ""))))
 
 
-def write_report(course: Path | Course, assignment: str, html_path: Path, db_url: str | None = None) -> ClassReport:
-    """Write the page of ``assignment`` to ``html_path``; returns what it shows."""
-    report = load(course, assignment, db_url)
-    html = render(report)
+def write_report(course: Path | Course, assignment: str, html_path: Path, db_url: str | None = None,
+                 language: str | None = None) -> ClassReport:
+    """Write the page of ``assignment`` to ``html_path``, in ``language`` (default: the course's); returns it."""
+    settings = as_course(course)
+    report = load(settings, assignment, db_url)
+    html = render(report, i18n.choose_language(language, settings.config.language))
     html_path = Path(html_path)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(html, encoding="utf-8")

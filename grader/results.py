@@ -20,6 +20,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from grader.i18n import Message
 from grader.untrusted import read_regular_file
 
 SCHEMA = 1
@@ -30,7 +31,7 @@ MAX_TEXT_CHARS = 20_000
 REPLACEMENT = "\ufffd"
 OPTIONAL_FIELDS = (("warnings", list), ("submitted_at", (str, type(None))), ("timings", dict), ("sandbox", dict),
                    ("visible_tests", list), ("notebook_sha256", str), ("graded_at", str), ("late", bool),
-                   ("seconds_late", (int, float)))
+                   ("seconds_late", (int, float)), ("language", str), ("reason_i18n", dict))
 _UNSAFE_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -39,12 +40,18 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def new_result(student: str, assignment: str, status: str, reason: str = "", **fields) -> dict:
-    """A result document with every required key."""
+def new_result(student: str, assignment: str, status: str, reason: Message | str = "", **fields) -> dict:
+    """A result document with every required key.
+
+    A ``reason`` given as a :class:`grader.i18n.Message` is kept as its English text (``reason``) and
+    as the message itself (``reason_i18n``), so that feedback can say it in the student's language.
+    """
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
+    if isinstance(reason, Message):
+        fields = {"reason_i18n": reason.to_json(), **fields}
     return {"schema": SCHEMA, "student": student, "assignment": assignment, "status": status,
-            "reason": reason, "notebook_sha256": "", "score": 0.0, "max_score": 0.0, "cells": {},
+            "reason": str(reason), "notebook_sha256": "", "score": 0.0, "max_score": 0.0, "cells": {},
             "checks": [], "timings": {}, "graded_at": now(), "submitted_at": None,
             "sandbox": {}, "warnings": [], **fields}
 

@@ -8,6 +8,7 @@ import nbformat
 
 from grader import paths
 from grader.assignment import Assignment
+from grader.i18n import SOURCE_LANGUAGE
 from grader.notebook.variants import Variant, fill_solutions
 
 HOSTILE = {
@@ -18,39 +19,43 @@ HOSTILE = {
 }
 
 
-def release_notebook(assignment: Assignment) -> nbformat.NotebookNode:
-    """The released student notebook; tells the instructor how to make it when it is missing."""
-    path = assignment.release_path()
+def release_notebook(assignment: Assignment, language: str = SOURCE_LANGUAGE) -> nbformat.NotebookNode:
+    """The released student notebook of the ``language`` edition; tells the instructor how to make it when it
+    is missing."""
+    path = assignment.release_path(language=language)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: run `grader release {assignment.name}` first")
     return nbformat.read(path, as_version=4)
 
 
-def submission(assignment: Assignment, variant: Variant | None) -> nbformat.NotebookNode:
-    """The notebook a student would hand in for ``variant`` (None: the instructor's solution)."""
-    return fill_solutions(release_notebook(assignment), assignment.source, variant.cells if variant else None)
+def submission(assignment: Assignment, variant: Variant | None,
+               language: str = SOURCE_LANGUAGE) -> nbformat.NotebookNode:
+    """The notebook a student of the ``language`` edition would hand in for ``variant`` (None: the solution)."""
+    return fill_solutions(release_notebook(assignment, language), assignment.source,
+                          variant.cells if variant else None)
 
 
-def hostile(assignment: Assignment, code: str) -> nbformat.NotebookNode:
+def hostile(assignment: Assignment, code: str, language: str = SOURCE_LANGUAGE) -> nbformat.NotebookNode:
     """The released stub with ``code`` prepended to its first solution cell: any score it gets is a hole."""
-    notebook = release_notebook(assignment)
+    notebook = release_notebook(assignment, language)
     first = next(c for c in notebook.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
     first.source = code + first.source
     return notebook
 
 
-def sample_notebooks(assignment: Assignment) -> dict[str, nbformat.NotebookNode]:
-    """student id -> notebook: solution, stub, the known-wrong variants and a few hostile ones.
+def sample_notebooks(assignment: Assignment, language: str = SOURCE_LANGUAGE) -> dict[str, nbformat.NotebookNode]:
+    """student id -> notebook of the ``language`` edition: solution, stub, the known-wrong variants and a few
+    hostile ones.
 
     Assignments that train networks (``needs_gpu``) take a minute per notebook on a CPU: their
     sample class has one variant and no hostile submissions, so the demo stays short.
     """
     heavy = assignment.config.needs_gpu
-    notebooks = {"solution": submission(assignment, None), "stub": release_notebook(assignment)}
+    notebooks = {"solution": submission(assignment, None, language), "stub": release_notebook(assignment, language)}
     for variant in assignment.variants()[:1] if heavy else assignment.variants():
-        notebooks[f"variant-{variant.name}"] = submission(assignment, variant)
+        notebooks[f"variant-{variant.name}"] = submission(assignment, variant, language)
     for student, code in {} if heavy else HOSTILE.items():
-        notebooks[student] = hostile(assignment, code)
+        notebooks[student] = hostile(assignment, code, language)
     return notebooks
 
 

@@ -40,7 +40,7 @@ def check_name(name: str, root: Path, folder: str = "assignments") -> None:
     if not NAME_PATTERN.match(name) or keyword.iskeyword(name):
         raise UserError(f"assignment name {name!r} must be a lower-case Python identifier "
                          "(letters, digits, underscores; at most 40 characters), e.g. attention")
-    taken = [p for p in (root / folder / name, root / "release" / name,
+    taken = [p for p in (root / folder / name, root / "release" / name, *(root / "release").glob(f"*/{name}"),
                          root / "reference" / f"{name}.py", root / "reference" / name) if p.exists()]
     if taken:
         raise FileExistsError(f"refusing to overwrite: {', '.join(str(p) for p in taken)} already exist(s); "

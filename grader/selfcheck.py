@@ -37,10 +37,12 @@ MODULES = (
     "grader/__init__.py", "grader/errors.py", "grader/paths.py", "grader/config.py", "grader/untrusted.py",
     "grader/validate.py", "grader/commands/__init__.py", "grader/commands/validate.py",
     "grader/notebook/__init__.py", "grader/notebook/cells.py", "grader/notebook/rebuild.py",
-    "grader/notebook/submission.py",
+    "grader/notebook/submission.py", "grader/notebook/editions.py", "grader/i18n.py",
 )
+#: The compiled catalogs of the ``grader`` domain (the hidden checks' ``checks`` domain never goes to students).
+CATALOGS = "grader/locale/*/LC_MESSAGES/grader.mo"
 SANDBOX = "grader/sandbox"
-REQUIRES = ("numpy>=2.0", "nbformat>=5.9", "psutil>=5.9",
+REQUIRES = ("numpy>=2.0", "nbformat>=5.9", "psutil>=5.9", "Babel>=2.12",
             # the seccomp filter of the sandbox, which only Linux has
             'pyseccomp>=0.1.2; sys_platform == "linux"')
 ENTRY_POINTS = "[console_scripts]\ngrader = grader.commands.validate:student_main\n"
@@ -68,6 +70,7 @@ def version() -> str:
 def files(root: Path = ROOT) -> list[str]:
     """The paths, relative to ``root``, that the wheel holds besides its metadata, sorted."""
     sandbox = sorted(p.relative_to(root).as_posix() for p in (root / SANDBOX).glob("*.py"))
+    catalogs = sorted(p.relative_to(root).as_posix() for p in root.glob(CATALOGS))
     chosen = sorted({*MODULES, *sandbox})
     for path in chosen:
         if path.startswith(NEVER) or not path.startswith("grader/") or not path.endswith(".py"):
@@ -75,7 +78,7 @@ def files(root: Path = ROOT) -> list[str]:
         if not (root / path).is_file():
             raise BuildError(f"{root / path}: listed in grader.selfcheck but missing")
     _check_closed(root, chosen)
-    return chosen
+    return sorted(chosen + catalogs)
 
 
 def _module(path: str) -> str:

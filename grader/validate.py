@@ -1,9 +1,11 @@
 """For students: run a notebook as the grader would (same rebuild, same runner), visible tests only.
 
 Everything comes from the released material, which is all a student has (students never receive
-``assignments/``, ``reference/`` or any grading file): the released notebook
-``release/NAME/NAME.ipynb`` gives the test and locked cells, the solution cells' grade ids and the
-modules the assignment uses; the files beside it are the data the program reads. The hidden
+``assignments/``, ``reference/`` or any grading file): the released notebook of the student's
+edition, ``release/LANG/NAME/NAME.ipynb`` (LANG: the notebook's ``metadata.grader.language``, see
+:func:`grader.notebook.editions.edition_of`), or ``release/NAME/NAME.ipynb`` of a release made before
+editions, gives the test and locked cells, the solution cells' grade ids and the modules the
+assignment uses; the files beside it are the data the program reads. The hidden
 grading settings are not released, so validate uses the grader's default limits with time to spare
 (a laptop is not a grading worker) and hides the frameworks the grader hides by default unless the
 released notebook imports them itself.
@@ -18,6 +20,10 @@ Three ways to run the program, all through the grader's own runner (:mod:`grader
 
 Every visible test cell runs through :data:`PRELUDE`, which keeps its error message whole (numpy's
 mismatch count and largest difference come after the first line, which is all the runner reports).
+
+What validate says (a report's warnings, why a notebook is ungradable, why a run failed, what is
+wrong with the release) is a :class:`grader.i18n.Message`, which ``grader validate`` shows in the
+language of the notebook's edition.
 """
 
 from __future__ import annotations
@@ -40,7 +46,9 @@ from nbformat import NotebookNode
 from grader import paths
 from grader.config import AssignmentConfig, SandboxLimits
 from grader.errors import UserError
+from grader.i18n import LANGUAGES, SOURCE_LANGUAGE, Explained, Message, _, _n
 from grader.notebook.cells import grade_id, is_graded, is_solution, nbgrader_meta
+from grader.notebook.editions import edition_of
 from grader.notebook.rebuild import rebuild, strip_magics
 from grader.notebook.submission import MAX_NOTEBOOK_BYTES, Ungradable, parse_submission, read_submission
 from grader.sandbox import protocol
@@ -118,19 +126,23 @@ with open(result, "w", encoding="utf-8") as handle:
 '''
 
 
+class ReleaseError(Explained, UserError):
+    """The released material cannot be found or read; ``.message`` says what to do."""
+
+
 @dataclasses.dataclass
 class Validation:
-    """What a student needs to know before submitting."""
+    """What a student needs to know before submitting (messages: :class:`~grader.i18n.Message`, "" for none)."""
 
-    ungradable: str = ""
-    warnings: list[str] = dataclasses.field(default_factory=list)
+    ungradable: Message | str = ""
+    warnings: list[Message] = dataclasses.field(default_factory=list)
     cells: list[dict] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
-    failure: str = ""
+    failure: Message | str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.ungradable and not self.failure and all(c.get("ok") for c in self.cells)
+        return not str(self.ungradable) and not str(self.failure) and all(c.get("ok") for c in self.cells)
 
 
 # ----------------------------------------------------------------------------- the released material
@@ -158,7 +170,8 @@ class Release:
         try:
             notebook = read_notebook(self.notebook_path)
         except Ungradable as reason:
-            raise UserError(f"{self.notebook_path}: not a usable released notebook ({reason})") from None
+            raise ReleaseError(_("{path}: not a usable released notebook ({reason})",
+                                 path=str(self.notebook_path), reason=reason.message)) from None
         return released_cells(notebook)[0] if self.in_place else notebook
 
     def files(self) -> list[Path]:
@@ -217,10 +230,32 @@ def release_roots(notebook: Path, extra: tuple[Path, ...] = ()) -> list[Path]:
     return unique
 
 
+def release_candidates(root: Path, name: str, language: str) -> tuple[Path, Path]:
+    """Where ``root`` (a release folder) may hold ``name``'s released notebook for an edition of ``language``.
+
+    The edition's own folder first (``ROOT/LANG/NAME/NAME.ipynb``), then the layout of a release made
+    before editions (``ROOT/NAME/NAME.ipynb``).
+    """
+    return root / language / name / f"{name}.ipynb", root / name / f"{name}.ipynb"
+
+
 def known_assignments(roots: list[Path]) -> list[str]:
-    """Names of the assignments released under ``roots`` (``ROOT/NAME/NAME.ipynb``)."""
-    return sorted({p.name for root in roots if root.is_dir() for p in root.iterdir()
-                   if (p / f"{p.name}.ipynb").is_file()})
+    """Names of the assignments released under ``roots``, in any edition (``ROOT/[LANG/]NAME/NAME.ipynb``)."""
+    found = set()
+    for root in roots:
+        if not root.is_dir():
+            continue
+        folders = [root, *(root / language for language in LANGUAGES if (root / language).is_dir())]
+        found |= {p.name for folder in folders for p in folder.iterdir() if (p / f"{p.name}.ipynb").is_file()}
+    return sorted(found)
+
+
+def notebook_language(path: Path) -> str:
+    """The language of the edition of the notebook at ``path``; English when it says none or cannot be read."""
+    try:
+        return edition_of(read_notebook(Path(path)))
+    except Ungradable:
+        return SOURCE_LANGUAGE
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -231,37 +266,50 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def find_release(name: str | None, notebook: Path, *, release: Path | None = None,
-                 extra_roots: tuple[Path, ...] = ()) -> Release:
+                 extra_roots: tuple[Path, ...] = (), language: str | None = None) -> Release:
     """The released material of ``name`` (default: the notebook's file name) for the student's ``notebook``.
 
-    ``release`` (``--release``) is the released folder itself (holding ``NAME.ipynb``) or a folder of
-    them; otherwise :func:`release_roots` are searched. A renamed notebook gets the names it could be.
+    ``language`` is the notebook's edition (default: read from it, :func:`notebook_language`): in each
+    release folder, that edition's folder ``LANG/NAME/`` is looked at first, then ``NAME/`` (a release
+    made before editions). ``release`` (``--release``) is the released folder itself (holding
+    ``NAME.ipynb``) or a release folder holding it; otherwise :func:`release_roots` are searched,
+    nearest first. A renamed notebook gets the names it could be.
     """
     name = name or notebook.stem
+    language = language if language in LANGUAGES else notebook_language(notebook)
     if release is not None:
-        for path in (release / f"{name}.ipynb", release / name / f"{name}.ipynb"):
+        for path in (release / f"{name}.ipynb", *release_candidates(release, name, language)):
             if path.is_file():
                 return Release(name, notebook, in_place=True) if _same_file(path, notebook) else Release(name, path)
-        raise UserError(f"{release}: no {name}.ipynb in it or in {release / name} (--release names the folder "
-                        f"you were given for {name}, or the folder holding it)")
+        raise ReleaseError(_("{folder}: no {name}.ipynb in it, in {edition_folder} or in {name_folder} (--release "
+                             "names the folder you were given for {name}, or the folder holding it)",
+                             folder=str(release), name=name, edition_folder=str(release / language / name),
+                             name_folder=str(release / name)))
     roots = release_roots(notebook, extra_roots)
     for root in roots:
-        path = root / name / f"{name}.ipynb"
-        if path.is_file() and not _same_file(path, notebook):
-            return Release(name, path)
+        for path in release_candidates(root, name, language):
+            if path.is_file() and not _same_file(path, notebook):
+                return Release(name, path)
     known = known_assignments(roots)
     if name in known or not known:  # only the notebook itself: it is the released file, edited in place
         return Release(name, notebook, in_place=True)
-    guess = _guess(notebook, roots, known)
-    hint = (f"it looks like {guess}: grader validate {notebook.name} --assignment {guess}" if guess else
-            f"if it is your copy of one of them, name the assignment: grader validate {notebook.name} "
-            f"--assignment NAME")
-    raise UserError(f"{notebook.name}: no released assignment named {name!r} (looked for release/{name}/{name}.ipynb "
-                    f"beside the notebook, in the current folder and above). Known: {', '.join(known)}; {hint} "
-                    "(or --release FOLDER)")
+    guess = _guess(notebook, roots, known, language)
+    if guess:
+        raise ReleaseError(_("{notebook}: no released assignment named '{name}' (looked for "
+                             "release/{language}/{name}/{name}.ipynb and release/{name}/{name}.ipynb beside the "
+                             "notebook, in the current folder and above). Known: {known}; it looks like {guess}: "
+                             "grader validate {notebook} --assignment {guess} (or --release FOLDER)",
+                             notebook=notebook.name, name=name, language=language, known=", ".join(known),
+                             guess=guess))
+    raise ReleaseError(_("{notebook}: no released assignment named '{name}' (looked for "
+                         "release/{language}/{name}/{name}.ipynb and release/{name}/{name}.ipynb beside the "
+                         "notebook, in the current folder and above). Known: {known}; if it is your copy of one "
+                         "of them, name the assignment: grader validate {notebook} --assignment NAME "
+                         "(or --release FOLDER)",
+                         notebook=notebook.name, name=name, language=language, known=", ".join(known)))
 
 
-def _guess(notebook: Path, roots: list[Path], known: list[str]) -> str | None:
+def _guess(notebook: Path, roots: list[Path], known: list[str], language: str) -> str | None:
     """The one known assignment whose solution cells the notebook has, if exactly one fits."""
     try:
         mine = {grade_id(c) for c in read_notebook(notebook).cells if is_solution(c)}
@@ -269,7 +317,10 @@ def _guess(notebook: Path, roots: list[Path], known: list[str]) -> str | None:
         return None
     fits = []
     for name in known:
-        path = next(root / name / f"{name}.ipynb" for root in roots if (root / name / f"{name}.ipynb").is_file())
+        # the edition's notebook, else any edition's: every edition has the same solution cells
+        candidates = [p for lang in (language, *LANGUAGES) for root in roots
+                      for p in release_candidates(root, name, lang)]
+        path = next(p for p in candidates if p.is_file())
         try:
             wanted = {grade_id(c) for c in read_notebook(path).cells if is_solution(c)}
         except Ungradable:
@@ -285,10 +336,11 @@ def read_notebook(path: Path) -> NotebookNode:
         return read_submission(path)
     try:  # Windows has no O_NOFOLLOW: the student's own file on the student's own machine
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            raise Ungradable(f"the notebook is over the {MAX_NOTEBOOK_BYTES >> 20} MiB limit: clear the outputs")
+            raise Ungradable(_("the notebook is over the {limit} MiB limit: clear the outputs",
+                               limit=MAX_NOTEBOOK_BYTES >> 20))
         data = path.read_bytes()
     except OSError:
-        raise Ungradable(f"{path.name} is missing or unreadable") from None
+        raise Ungradable(_("{file} is missing or unreadable", file=path.name)) from None
     return parse_submission(data)
 
 
@@ -307,7 +359,7 @@ def nbgrader_checksum(cell: NotebookNode) -> str:
     return digest.hexdigest()
 
 
-def released_cells(notebook: NotebookNode) -> tuple[NotebookNode, list[str]]:
+def released_cells(notebook: NotebookNode) -> tuple[NotebookNode, list[Message]]:
     """The released notebook recovered from a student's copy of it, and what was changed in it.
 
     Code cells without nbgrader metadata were added by the student (the grader ignores them); a test
@@ -323,14 +375,19 @@ def released_cells(notebook: NotebookNode) -> tuple[NotebookNode, list[str]]:
         if key is None:
             continue
         if key in seen:
-            warnings.append(f"the cell {key} appears more than once: keep one copy")
+            warnings.append(_("the cell {cell} appears more than once: keep one copy", cell=key))
             continue
         seen.add(key)
         stored = nbgrader_meta(cell).get("checksum")
         if isinstance(stored, str) and stored != nbgrader_checksum(cell):
-            what = "test cell" if is_graded(cell) else "cell"
-            warnings.append(f"the {what} {key} was edited: the grader runs the released version, so your "
-                            "results can differ from the grader's; restore it from a fresh copy of the notebook")
+            if is_graded(cell):
+                warnings.append(_("the test cell {cell} was edited: the grader runs the released version, so your "
+                                  "results can differ from the grader's; restore it from a fresh copy of the "
+                                  "notebook", cell=key))
+            else:
+                warnings.append(_("the cell {cell} was edited: the grader runs the released version, so your "
+                                  "results can differ from the grader's; restore it from a fresh copy of the "
+                                  "notebook", cell=key))
         cells.append(cell)
     return NotebookNode({**notebook, "cells": cells}), warnings
 
@@ -354,7 +411,7 @@ def output_bytes(submission) -> int:
                for cell in submission.cells if cell.get("cell_type") == "code")
 
 
-def test_cell_warnings(release, submission) -> list[str]:
+def test_cell_warnings(release, submission) -> list[Message]:
     """Visible test cells of the release that the submission deleted, re-labelled or edited.
 
     The grader runs the released test cells whatever the notebook holds, so none of
@@ -373,29 +430,34 @@ def test_cell_warnings(release, submission) -> list[str]:
         if not mine:
             twin = next((c for c in submission.cells
                          if c.get("cell_type") == "code" and c.source.strip() == code), None)
-            if twin is not None:
-                now = f"grade id {grade_id(twin)!r}" if grade_id(twin) else "no grade id"
-                warnings.append(f"the test cell {key} has {now} now (its metadata was changed): the grader runs "
-                                "the released cell anyway; restore it from the released notebook")
+            if twin is not None and grade_id(twin):
+                warnings.append(_("the test cell {cell} has grade id '{grade_id}' now (its metadata was changed): "
+                                  "the grader runs the released cell anyway; restore it from the released notebook",
+                                  cell=key, grade_id=grade_id(twin)))
+            elif twin is not None:
+                warnings.append(_("the test cell {cell} has no grade id now (its metadata was changed): the grader "
+                                  "runs the released cell anyway; restore it from the released notebook", cell=key))
             else:
-                warnings.append(f"the test cell {key} was deleted or replaced: the grader runs the released "
-                                "cell anyway, so your results can differ from the grader's; restore it from the "
-                                "released notebook")
+                warnings.append(_("the test cell {cell} was deleted or replaced: the grader runs the released "
+                                  "cell anyway, so your results can differ from the grader's; restore it from the "
+                                  "released notebook", cell=key))
         elif len(mine) > 1:
-            warnings.append(f"the test cell {key} appears {len(mine)} times: keep one copy")
+            warnings.append(_n("the test cell {cell} appears {count} time: keep one copy",
+                               "the test cell {cell} appears {count} times: keep one copy", len(mine), cell=key))
         elif mine[0].source.strip() != code:
-            warnings.append(f"the test cell {key} was edited: the grader runs the released version, "
-                            "so your results can differ from the grader's")
+            warnings.append(_("the test cell {cell} was edited: the grader runs the released version, "
+                              "so your results can differ from the grader's", cell=key))
     return warnings
 
 
-def notebook_warnings(release, submission) -> list[str]:
+def notebook_warnings(release, submission) -> list[Message]:
     """What makes a notebook fragile to grade, though it is gradable: test cells, output size."""
     warnings = test_cell_warnings(release, submission)
     size = output_bytes(submission)
     if size > MAX_OUTPUT_BYTES:
-        warnings.append(f"the outputs take {size / 2**20:.1f} MiB (more than {MAX_OUTPUT_BYTES >> 20} MiB): "
-                        "clear outputs before submitting (Kernel > Restart & Clear Output, then save)")
+        warnings.append(_("the outputs take {size} MiB (more than {limit} MiB): clear outputs before submitting "
+                          "(Kernel > Restart & Clear Output, then save)",
+                          size=round(size / 2**20, 1), limit=MAX_OUTPUT_BYTES >> 20))
     return warnings
 
 
@@ -451,13 +513,17 @@ def full_messages(data: bytes) -> dict[str, str]:
     return {k: v[:MAX_KEPT_CHARS] for k, v in messages.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def shown_message(text: str) -> list[str]:
-    """A message as lines a terminal shows: blank lines dropped, each line and the whole bounded."""
+def shown_message(text: str, language: str = SOURCE_LANGUAGE) -> list[str]:
+    """A message as lines a terminal shows: blank lines dropped, each line and the whole bounded.
+
+    The lines are the message's own; only the last, when some are left out, is in ``language``.
+    """
     lines, total, kept = [line.rstrip() for line in text.strip().splitlines() if line.strip()], 0, []
     for line in lines:
         line = line if len(line) <= MAX_SHOWN_LINE_CHARS else line[:MAX_SHOWN_LINE_CHARS - 1] + "…"
         if len(kept) == MAX_SHOWN_LINES or total + len(line) > MAX_SHOWN_CHARS:
-            kept.append(f"… ({len(lines) - len(kept)} more lines)")
+            left = len(lines) - len(kept)
+            kept.append(_n("… ({count} more line)", "… ({count} more lines)", left).render(language))
             break
         kept.append(line)
         total += len(line)
@@ -474,7 +540,7 @@ def _run_process(cells: list[dict], release: Release, bounds: SandboxLimits, *, 
         try:
             process.start()
         except StudentFailure as error:
-            failure = str(error)
+            failure = error.message
         try:
             messages = full_messages(process.job.read_result(MESSAGES_FILE, MAX_MESSAGES_BYTES))
         except StudentCrashed:
@@ -502,14 +568,15 @@ def _run_portable(cells: list[dict], release: Release, bounds: SandboxLimits):
                                       cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                       timeout=bounds.program_timeout_s)
             except subprocess.TimeoutExpired:
-                failure = str(StudentTimeout(f"timed out after {bounds.program_timeout_s:g} s while running the "
-                                             "notebook program"))
+                failure = StudentTimeout(_("timed out after {seconds} s while running the notebook program",
+                                           seconds=bounds.program_timeout_s)).message
             else:
                 try:
                     ready = protocol.parse_line((work / ".result.json").read_bytes())
                     outcomes = protocol.ready(ready, cells)
                 except (OSError, StudentCrashed):
-                    failure = f"the notebook program ended (exit status {done.returncode}) before it finished"
+                    failure = _("the notebook program ended (exit status {status}) before it finished",
+                                status=str(done.returncode))
         written = work / MESSAGES_FILE
         if written.is_file() and written.stat().st_size <= MAX_MESSAGES_BYTES:
             messages = full_messages(written.read_bytes())
@@ -528,7 +595,7 @@ def validate(path: Path, release: Release, *, mode: str = "sandbox", timeout: fl
     try:
         submission = read_notebook(Path(path))
     except Ungradable as reason:
-        report.ungradable = str(reason)
+        report.ungradable = reason.message
         return report
     if release.in_place:
         source, report.warnings = released_cells(submission)
@@ -536,17 +603,18 @@ def validate(path: Path, release: Release, *, mode: str = "sandbox", timeout: fl
         source = release.notebook
     report.warnings += notebook_warnings(source, submission)
     if not any(is_solution(c) for c in source.cells):
-        report.ungradable = (f"{release.notebook_path.name} has no solution cells, so it is not a released "
-                             "assignment notebook: pass --release FOLDER (the folder you were given for it)")
+        report.ungradable = _("{notebook} has no solution cells, so it is not a released assignment notebook: "
+                              "pass --release FOLDER (the folder you were given for it)",
+                              notebook=release.notebook_path.name)
         return report
     try:
         program = rebuild(source, submission)
     except Ungradable as reason:
-        report.ungradable = str(reason)
+        report.ungradable = reason.message
         return report
     for index in extra_code_cells(source, submission):
-        report.warnings.append(f"code cell {index + 1} is not a solution cell: the grader ignores it "
-                               "(move helper functions into a solution cell)")
+        report.warnings.append(_("code cell {number} is not a solution cell: the grader ignores it "
+                                 "(move helper functions into a solution cell)", number=str(index + 1)))
     cells = program_cells(program, release.forbidden_modules, hide=mode != "sandbox")
     bounds = limits(release, timeout)
     start = time.perf_counter()

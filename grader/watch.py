@@ -47,7 +47,8 @@ from grader import results
 from grader.autograde import autograde
 from grader.course import Course
 from grader.exchange import Submission, open_exchange
-from grader.feedback import write_feedback
+from grader.feedback import Note, time_text, write_feedback
+from grader.i18n import _, _n
 from grader.report import write_report
 
 STATUS_DIR = ".grader-watch"
@@ -115,9 +116,29 @@ def seconds_since(timestamp: str) -> float:
     return max(0.0, (_now() - submitted_at(timestamp)).total_seconds())
 
 
-def _shown(when: str) -> str:
-    """An ISO time as a page shows it: ``2026-12-01 21:05:03 UTC``."""
-    return when.replace("T", " ").replace("+00:00", " UTC")
+# The notes on students' pages: each a message in the page's language (its result's), with its time written
+# that language's way (grader.feedback.Note).
+def _last_detailed_note(after: datetime.datetime) -> Note:
+    """The note of the hour's last detailed page: when the next detailed feedback comes."""
+    return lambda language: _("This is your last detailed feedback for this hour: the next submission's detailed "
+                              "feedback comes from {time} on.", time=time_text(after, language))
+
+
+def _held_note(limit: int, until: str) -> Note:
+    """The note of a page held back to the score: how many detailed pages an hour, and when this one comes."""
+    return lambda language: _n("Graded. Before the due date you get detailed feedback for {count} submission(s) an "
+                               "hour: the feedback for this submission comes at {time}, on this page.",
+                               "Graded. Before the due date you get detailed feedback for {count} submission(s) an "
+                               "hour: the feedback for this submission comes at {time}, on this page.",
+                               limit, time=time_text(until, language))
+
+
+def _late_apart_note(counting: str) -> Note:
+    """The note of late work graded apart: it does not count, the on-time submission of ``counting`` does."""
+    when = submitted_at(counting).replace(microsecond=0)
+    return lambda language: _("This submission came after the due date, so it does not count: your submission of "
+                              "{time}, on time, does (its grade is in the gradebook). This page is feedback only.",
+                              time=time_text(when, language))
 
 
 def _write_json(path: Path, document: object) -> None:
@@ -178,7 +199,7 @@ class FeedbackPolicy:
         """Whether the full page of a held submission may be released now."""
         return folder in self.held and datetime.datetime.fromisoformat(self.held[folder]) <= _now()
 
-    def page(self, course: Course, submission: Submission) -> tuple[str, str, str]:
+    def page(self, course: Course, submission: Submission) -> tuple[str, Note, str]:
         """(level, note, held until or "") of this submission's page, as of now."""
         if is_late(course, submission) is not False:  # late, or no due date: everything
             return "hidden", "", ""
@@ -193,13 +214,9 @@ class FeedbackPolicy:
             return level, "", ""
         if len(recent) == limit - 1:  # this page takes the hour's last detailed slot: say when the next comes
             after = (datetime.datetime.fromisoformat(recent[0]) if recent else _now()) + HOUR
-            return level, (f"This is your last detailed feedback for this hour: the next submission's detailed "
-                           f"feedback comes from {_shown(after.isoformat(timespec='seconds'))} on."), ""
+            return level, _last_detailed_note(after.replace(microsecond=0)), ""
         until = (datetime.datetime.fromisoformat(recent[-limit]) + HOUR).isoformat(timespec="seconds")
-        note = (f"Graded. Before the due date you get detailed feedback for {limit} submission(s) an hour: "
-                f"the feedback for this submission comes at {_shown(until)}, "
-                "on this page.")
-        return "score", note, until
+        return "score", _held_note(limit, until), until
 
     def released(self, submission: Submission, level: str, until: str) -> None:
         """Remember a page just released: held back until ``until``, or a detailed one."""
@@ -385,13 +402,10 @@ class Watcher:
                 self.policy.released(submission, level, until)
         self.policy.save()
 
-    def _page(self, job: Job) -> tuple[str, str, str]:
+    def _page(self, job: Job) -> tuple[str, Note, str]:
         if not job.counting:
             return self.policy.page(self.course, job.newest)
-        when = job.counting.replace(" UTC", "").split(".")[0]
-        return "hidden", (f"This submission came after the due date, so it does not count: your submission of "
-                          f"{when} UTC, on time, does (its grade is in the gradebook). This page is feedback "
-                          "only."), ""
+        return "hidden", _late_apart_note(job.counting), ""
 
     def _attempt(self, what: str, step: Callable, *args) -> bool:
         try:

@@ -40,7 +40,7 @@ def test_the_copy_is_graded_with_moved_seeds_and_the_package_is_untouched(tmp_pa
     copy = Assignment.find("transfer", root)
     assert copy.root == tmp_path / "assignments" / "transfer" and (copy.grading_dir / "checks.py").is_file()
     assert (copy.root / "pretrained.keras").is_file()  # the checks read it beside their folder
-    assert copy.release_path() == tmp_path / "release" / "transfer" / "transfer.ipynb"
+    assert copy.release_path() == tmp_path / "release" / "en" / "transfer" / "transfer.ipynb"
     assert [p.name for p in copy.release_files()] == [p.name for p in package.release_files()]
     assert package.source_path.read_bytes() == before
     # The grader takes locked cells from the source: the copy's program trains from the moved seeds.

@@ -422,6 +422,6 @@ def test_a_student_with_no_notebook_keeps_their_file_and_is_graded_ungradable(tm
     assert files_under(course / "submitted" / "55555") == {"conv2d/conv2d.py", "conv2d/uploaded-timestamp.txt"}
     assert "notes.pdf" not in str(files_under(course / "submitted" / "12345"))
     jobs = {job.student: job for job, _ in find_jobs(course, Assignment.find("conv2d"), confined=True)}
-    assert jobs["55555"].problem.startswith("no conv2d.ipynb in the submission (found conv2d.py, "
+    assert str(jobs["55555"].problem).startswith("no conv2d.ipynb in the submission (found conv2d.py, "
                                             "uploaded-timestamp.txt)")
     assert jobs["55555"].submitted_at is None and jobs["12345"].problem == ""

@@ -256,7 +256,7 @@ def test_results_without_functions_keep_one_row_per_check():
 def test_the_page_names_the_cells_the_grader_dropped():
     doc = result(not_graded_cells=[{"position": 7, "defines": ["helper", "np"]}, {"position": 9, "defines": []}])
     page = render(doc)
-    assert "Not graded: code cell 7 (defines helper, np) and code cell 9" in page
+    assert "Not graded: code cell 7 (defines helper and np) and code cell 9" in page
     assert "Code outside the solution cells is not graded" in page
     assert "Not graded" not in render(result())
 
@@ -267,3 +267,106 @@ def test_dropped_cells_from_a_result_file_are_checked_before_they_are_shown():
     page = render(doc)
     assert "Not graded: code cell 3 (defines ok_name) and code cell 8 (cells counted" in page and "<script>" not in page
     assert "Not graded" not in render(result(not_graded_cells={"position": 3}))
+
+
+TITLES_HU = {"Keeps the shape of the input": "Megtartja az input alakját",
+             "Adds the bias once per filter": "Filterenként egyszer adja hozzá a biast",
+             "Stops on a 1x1 image": "Leáll egy 1x1-es képen",
+             "Does not flip the kernel": "Nem tükrözi a kernelt"}
+ENGLISH_FIXED = ["Hidden checks", "Part<", "Points<", "Outcome<", "What to fix", "Check<", "For your submission",
+                 "after the due date", "taken off", "Not graded", "Code outside", "Move helper", "Visible tests",
+                 "Graded", "feedback for", ">passed<", ">failed<", ">timeout<", ">not run<", "were not run",
+                 "day", "hour", "minute", "November"]
+
+
+def graded_hungarian_result(monkeypatch) -> dict:
+    """A result as grading writes it for the Hungarian edition: its checks run by run_check, with their messages."""
+    import gettext
+    import types
+
+    from grader import i18n
+    from grader.checks.api import Check, CheckFailed
+    from grader.checks.run import Session, run_check
+    from grader.sandbox.errors import StudentTimeout
+
+    real = i18n.translations
+
+    class Titles(gettext.NullTranslations):  # the checks' catalog, as a translator fills it in
+        def gettext(self, message):
+            return TITLES_HU.get(message) or super().gettext(message)
+
+    def translations(language):
+        if language != "hu":
+            return real(language)
+        titles = Titles()
+        titles.add_fallback(real(language))
+        return titles
+
+    monkeypatch.setattr(i18n, "translations", translations)
+
+    class Process:  # conv2d loops: the first call runs past its limit
+        limits = types.SimpleNamespace(check_timeout_s=10.0)
+
+        def call(self, name, args, kwargs, timeout):
+            raise StudentTimeout(f"timed out after {timeout:g} s while calling {name}")
+
+    def passes(student, rng):
+        pass
+
+    def wrong(student, rng):
+        raise CheckFailed(i18n._("the result is not correct"))
+
+    def calls(student, rng):
+        student.call("conv2d", 1)
+
+    checks = [Check(name, "conv2d_tests", 1.0, function, None, title)
+              for name, function, title in [("shape", passes, "Keeps the shape of the input"),
+                                            ("bias", wrong, "Adds the bias once per filter"),
+                                            ("tiny", calls, "Stops on a 1x1 image"),
+                                            ("no_flip", calls, "Does not flip the kernel")]]
+    session = Session()
+    outcomes = [run_check(check, Process(), 7, session) for check in checks]
+    assert [o["outcome"] for o in outcomes] == ["passed", "failed", "timeout", "not run"]
+    return new_result("ada", "conv2d", "graded", language="hu", score=1.5, max_score=4.0, checks=outcomes,
+                      cells={"conv2d_tests": {"score": 1.5, "max_score": 4.0}}, sandbox={"confined": True},
+                      notebook_sha256="ab" * 32, submitted_at="2026-11-20 09:30:00.000000 UTC", seconds_late=3700.0,
+                      late_penalty=0.5, visible_tests=[{"cell": "conv2d_tests", "passed": True, "error": ""}],
+                      not_graded_cells=[{"position": 7, "defines": ["helper"]}])
+
+
+def test_a_hungarian_result_gets_a_page_all_in_hungarian(monkeypatch):
+    from grader.i18n import Message
+
+    doc = graded_hungarian_result(monkeypatch)
+    page = render(doc)
+    assert '<html lang="hu">' in page and "<h2>Rejtett ellenőrzések</h2>" in page
+    assert all(title in page for title in TITLES_HU.values())
+    assert not [title for title in TITLES_HU if title in page]
+    wrong, loop = (Message.from_json(doc["checks"][i]["message_i18n"]).render("hu") for i in (1, 2))
+    assert f"<td>{wrong}</td>" in page  # each check's message is its stored one, in Hungarian
+    assert f"{loop}; az utána következő ellenőrzések, amelyek ezt hívják: conv2d, nem futottak le" in page
+    assert 'class="passed">sikeres<' in page and 'class="not-run">nem futott le<' in page
+    assert "1,5 / 4" in page and "2026. november 20. 9:30:00 UTC" in page and "1 óra és 1 perc" in page
+    assert "0,5 pontot levontunk" in page and "Nem értékeltük:" in page
+    assert not [text for text in ENGLISH_FIXED if text in page]
+    assert "Project-Id-Version" not in page, "a passed check's empty message is not looked up (the catalog's header)"
+
+
+def test_a_page_is_in_the_forced_language_else_the_results_else_the_courses(monkeypatch):
+    doc = graded_hungarian_result(monkeypatch)
+    assert '<html lang="en">' in render(doc, language="en") and "<h2>Hidden checks</h2>" in render(doc, language="en")
+    del doc["language"]
+    assert '<html lang="en">' in render(doc)
+    assert "<h2>Rejtett ellenőrzések</h2>" in render(doc, course_language="hu")
+
+
+def test_grader_feedback_writes_the_courses_language_for_results_without_one_and_language_forces_one(tmp_path):
+    write_atomic(tmp_path / "autograded" / "bob" / "conv2d" / "result.json", dict(result(), student="bob"))
+    write_atomic(tmp_path / "autograded" / "eve" / "conv2d" / "result.json", dict(result(), student="eve",
+                                                                                   language="en"))
+    (tmp_path / "grader.toml").write_text('language = "hu"\n')
+    page = {student: tmp_path / "feedback" / student / "conv2d" / "conv2d.html" for student in ("bob", "eve")}
+    assert main(["feedback", "conv2d", "--course", str(tmp_path)]) == 0
+    assert '<html lang="hu">' in page["bob"].read_text() and '<html lang="en">' in page["eve"].read_text()
+    assert main(["feedback", "conv2d", "--course", str(tmp_path), "--language", "hu"]) == 0
+    assert '<html lang="hu">' in page["eve"].read_text()

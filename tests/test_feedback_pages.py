@@ -64,7 +64,7 @@ def test_a_helper_in_an_added_cell_is_named_and_the_name_errors_point_to_it(tmp_
     notebook.cells.insert(position, new_code_cell("import numpy as np\n\n\ndef pad_and_convolve(x, w, b):\n"
                                                   "    return np.zeros(1)\n"))
     result, page = graded_page(tmp_path, notebook)
-    where = f"code cell {position + 1} (defines np, pad_and_convolve)"
+    where = f"code cell {position + 1} (defines np and pad_and_convolve)"
     assert result["not_graded_cells"] == [{"position": position + 1, "defines": ["np", "pad_and_convolve"]}]
     assert f"Not graded: {where}" in page
     assert "Code outside the solution cells is not graded" in page

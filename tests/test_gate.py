@@ -19,12 +19,33 @@ def copy_of_conv2d(tmp_path) -> Assignment:
     return assignment
 
 
+KERAS = [name for name in assignment_names() if Assignment.find(name).config.needs_gpu]
+NUMPY = [name for name in assignment_names() if name not in KERAS]
+
+
 @pytest.mark.timeout(3000)  # the Keras gates run every variant's notebook, training included
-@pytest.mark.parametrize("name", assignment_names())
-def test_gate_passes_for_every_assignment(name, capsys):
-    assert main(["gate", name]) == 0
+@pytest.mark.parametrize("name", KERAS)
+def test_the_keras_gates_pass_in_both_editions_with_one_training_run_each(name, capsys):
+    """The Hungarian notebooks are graded (the other tests grade English ones); the English share their results."""
+    assert main(["gate", name, "--graded-edition", "hu"]) == 0
     out = capsys.readouterr().out
     assert f"gate {name}: PASSED" in out and "variant-" in out
+    hungarian = [line for line in out.splitlines() if line.startswith("ok    hu  ")]
+    english = [line for line in out.splitlines() if line.startswith("ok    en  ")]
+    assert hungarian and len(english) == len(hungarian)
+    assert all(line.endswith("(same program as hu: its result)") for line in english)
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("name", NUMPY)
+def test_the_numpy_gates_pass_and_grade_both_editions_identically(name):
+    """Every notebook is graded in both editions: the same score and the same outcome for every check."""
+    problems, lines = run_gate(Assignment.find(name), all_editions=True)
+    assert not problems and all(line.ok for line in lines), [line for line in lines if not line.ok]
+    by_edition = {language: {line.student: (line.score, line.outcomes) for line in lines if line.edition == language}
+                  for language in ("en", "hu")}
+    assert len(by_edition["en"]) > 5 and by_edition["en"] == by_edition["hu"]
+    assert not any(line.shared_from for line in lines)
 
 
 def test_gate_fails_when_a_variant_does_not_lose_its_target(tmp_path):

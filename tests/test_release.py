@@ -37,9 +37,9 @@ def test_release_is_the_stub_with_data_files_and_nothing_hidden(toy, tmp_path):
     (toy.root / "data" / "grading" / "answers.txt").write_text("49\n")
     (toy.root / "data" / "digits.csv").write_text("1,2\n")
 
-    out = release(toy, tmp_path / "release")
+    out, = release(toy, tmp_path / "release")  # one edition: its prose has no language tags
 
-    assert out == tmp_path / "release" / "toy"
+    assert out == tmp_path / "release" / "en" / "toy"
     assert released_files(out) == {"toy.ipynb", "data.csv", "data/digits.csv"}
     nb = nbformat.read(out / "toy.ipynb", as_version=4)
     stub = cell(nb, "square_impl").source
@@ -51,8 +51,8 @@ def test_release_is_the_stub_with_data_files_and_nothing_hidden(toy, tmp_path):
 
 
 def test_release_is_byte_identical_when_rebuilt(toy, tmp_path):
-    first = release(toy, tmp_path / "a")
-    second = release(toy, tmp_path / "b")
+    first, = release(toy, tmp_path / "a")
+    second, = release(toy, tmp_path / "b")
     for name in released_files(first):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
@@ -64,15 +64,15 @@ def test_cells_without_ids_get_stable_ids(toy, tmp_path):
     toy.source_path.write_text(json.dumps(data))
     toy = Assignment.find("toy", toy.root.parent)
 
-    first = (release(toy, tmp_path / "a") / "toy.ipynb").read_bytes()
-    second = (release(toy, tmp_path / "b") / "toy.ipynb").read_bytes()
+    first = (release(toy, tmp_path / "a")[0] / "toy.ipynb").read_bytes()
+    second = (release(toy, tmp_path / "b")[0] / "toy.ipynb").read_bytes()
 
     assert first == second
     assert [c["id"] for c in json.loads(first)["cells"]] == ["cell-0", "cell-1", "cell-2", "cell-3"]
 
 
 def test_release_replaces_an_old_release(toy, tmp_path):
-    old = tmp_path / "release" / "toy"
+    old = tmp_path / "release" / "en" / "toy"
     old.mkdir(parents=True)
     (old / "leftover.txt").write_text("old")
     release(toy, tmp_path / "release")
@@ -81,24 +81,28 @@ def test_release_replaces_an_old_release(toy, tmp_path):
 
 def test_stale_files_detects_edits_deletions_and_extras(toy, tmp_path):
     root = tmp_path / "release"
-    assert stale_files(toy, root) == ["missing: data.csv", "missing: toy.ipynb"]
+    assert stale_files(toy, root) == ["missing: en/data.csv", "missing: en/toy.ipynb"]
     release(toy, root)
     assert stale_files(toy, root) == []
 
-    (root / "toy" / "data.csv").unlink()
-    (root / "toy" / "notes.txt").write_text("stray")
-    assert stale_files(toy, root) == ["missing: data.csv", "extra: notes.txt"]
+    (root / "en" / "toy" / "data.csv").unlink()
+    (root / "en" / "toy" / "notes.txt").write_text("stray")
+    assert stale_files(toy, root) == ["missing: en/data.csv", "extra: en/notes.txt"]
 
     release(toy, root)
     edited = edit_source(toy, "square_tests", "assert square(4) == 16")
-    assert stale_files(edited, root) == ["changed: toy.ipynb"]
+    assert stale_files(edited, root) == ["changed: en/toy.ipynb"]
+
+    (root / "toy").mkdir()
+    (root / "toy" / "toy.ipynb").write_text("{}")
+    assert stale_files(edited, root)[0] == "extra: toy/ (the layout before editions: remove it)"
 
 
 def test_leak_guard_refuses_a_notebook_quoting_the_seed(toy, tmp_path):
     leaky = edit_source(toy, "intro", "The hidden inputs use seed 918273645.")
     with pytest.raises(LeakError, match="918273645"):
         release(leaky, tmp_path / "release")
-    assert not (tmp_path / "release" / "toy").exists()
+    assert not (tmp_path / "release" / "en" / "toy").exists()
 
 
 def test_leak_guard_refuses_a_notebook_naming_a_hidden_check(toy, tmp_path):
@@ -108,7 +112,7 @@ def test_leak_guard_refuses_a_notebook_naming_a_hidden_check(toy, tmp_path):
 
 
 def test_leak_guard_refuses_hidden_files(toy, tmp_path):
-    good = release(toy, tmp_path / "release")
+    good, = release(toy, tmp_path / "release")
     assert_no_leak(good, toy)
     for planted in ("grading/notes.txt", "sub/checks.py", "config.toml"):
         target = good / planted
@@ -133,7 +137,7 @@ def test_assignment_names_lists_folders_with_their_notebook(toy, tmp_path):
 def test_release_command_check_and_fix(toy, tmp_path, capsys):
     args = ["release", "--course", str(tmp_path), "--release-dir", str(tmp_path / "release")]
     assert main(args + ["--check"]) == 1
-    assert "run `grader release toy` and commit release/toy" in capsys.readouterr().out
+    assert "run `grader release toy` and commit release/*/toy" in capsys.readouterr().out
     assert main(args) == 0
     assert main(args + ["--check"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "toy: up to date"
@@ -159,15 +163,18 @@ def code_lines(source: str) -> set[str]:
 
 @pytest.mark.parametrize("name", assignment_names())
 def test_committed_release_is_up_to_date_and_leaks_nothing(name):
-    """release/NAME is what `grader release NAME` builds, and holds no hidden or trusted code."""
+    """release/LANG/NAME is what `grader release NAME` builds, in both editions, and holds no hidden or trusted code."""
     from grader import paths
     from grader.notebook.cells import SOLUTION_REGION
 
     assignment = Assignment.find(name)
-    assert stale_files(assignment) == [], f"run `grader release {name}` and commit release/{name}"
-    released = assignment.release_path().parent
-    assert_no_leak(released, assignment)
-    student_code = "\n".join(ast.unparse(ast.parse(c.source)) for p in released.rglob("*.ipynb")
+    assert stale_files(assignment) == [], f"run `grader release {name}` and commit release/*/{name}"
+    assert assignment.languages == ("en", "hu")
+    editions = [assignment.release_path(language=language).parent for language in assignment.languages]
+    for released in editions:
+        assert_no_leak(released, assignment)
+    student_code = "\n".join(ast.unparse(ast.parse(c.source)) for released in editions
+                             for p in released.rglob("*.ipynb")
                              for c in nbformat.read(p, as_version=4).cells if c.cell_type == "code")
     hidden = [(assignment.grading_dir / "checks.py").read_text(),
               *(p.read_text() for p in (assignment.grading_dir / "variants").glob("*.py")),

@@ -39,7 +39,7 @@ def test_new_assignment_releases_and_passes_the_gate(project, tmp_path, capsys):
     assert re.fullmatch(r"\d{9}", str(assignment.config.seed))
 
     assert main(["release", "warmup"]) == 0
-    released = (project / "release" / "warmup" / "warmup.ipynb").read_text()
+    released = (project / "release" / "en" / "warmup" / "warmup.ipynb").read_text()
     assert "raise NotImplementedError" in released and "2 * np.asarray" not in released
     assert str(assignment.config.seed) not in released
     assert main(["release", "--check", "warmup"]) == 0
@@ -101,5 +101,5 @@ def test_new_writes_into_the_course_config_folder_never_the_package(tmp_path, ca
     assert (course / "reference" / "attention.py").is_file()
     assert sorted(p.name for p in paths.assignments_root().iterdir()) == package
     assert main(["release", "attention", "--course", str(course)]) == 0
-    assert (course / "release" / "attention" / "attention.ipynb").is_file()   # beside the course's own folder
+    assert (course / "release" / "en" / "attention" / "attention.ipynb").is_file()   # beside the course's own folder
     assert "--course" in capsys.readouterr().out                             # the next step names the course

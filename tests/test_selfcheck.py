@@ -67,8 +67,9 @@ def test_the_wheel_holds_nothing_students_may_not_have(wheel):
     meta = [n for n in names if n.startswith(info)]
     code = [n for n in names if not n.startswith(info)]
     assert sorted(meta) == [info + n for n in ("METADATA", "RECORD", "WHEEL", "entry_points.txt", "top_level.txt")]
+    assert "grader/locale/hu/LC_MESSAGES/grader.mo" in code  # validate speaks Hungarian too
     for name in code:
-        assert name.startswith("grader/") and name.endswith(".py"), name
+        assert name.startswith("grader/") and (name.endswith(".py") or name.endswith("LC_MESSAGES/grader.mo")), name
         assert not re.search(r"(^|/)(reference|assignments|grading|release|variants|alternatives|checks)(/|$)", name)
         assert not name.endswith((".ipynb", ".npz", ".npy", ".keras", ".toml")), name
     # only what validate runs on: no grading, checks, gradebook, feedback or release code
@@ -80,8 +81,21 @@ def test_the_wheel_holds_nothing_students_may_not_have(wheel):
     archive = zipfile.ZipFile(wheel)
     for name in code:
         assert archive.read(name) == (ROOT / name).read_bytes(), name
-    leaks = {why for text, why in secrets().items() for name in code if text in archive.read(name).decode()}
+    leaks = {why for text, why in secrets().items() for name in code
+             if text in archive.read(name).decode(errors="replace")}
     assert not leaks, leaks
+
+
+def test_the_wheel_holds_no_hidden_check_text_in_any_language(wheel):
+    """The hidden checks' titles and messages live in the checks catalog, which students never get."""
+    from grader import catalogs, i18n
+
+    hidden = catalogs.template([(path, method) for path, method in catalogs.checks_sources() if method == "checks"])
+    texts = {m.id for m in hidden if isinstance(m.id, str) and len(m.id) > 25}
+    texts |= {i18n.translations("hu").gettext(text) for text in texts}
+    archive = zipfile.ZipFile(wheel)
+    blob = "\n".join(archive.read(n).decode(errors="replace") for n in archive.namelist())
+    assert texts and not [text for text in texts if text in blob]
 
 
 def test_the_wheel_declares_its_command_and_dependencies(wheel):
@@ -92,7 +106,7 @@ def test_the_wheel_declares_its_command_and_dependencies(wheel):
     metadata = archive.read(info + "METADATA").decode()
     assert "Name: cnn-grader-selfcheck" in metadata and "Requires-Python: >=3.11" in metadata
     requires = re.findall(r"^Requires-Dist: (\S+)", metadata, re.M)
-    assert requires == ["numpy>=2.0", "nbformat>=5.9", "psutil>=5.9", "pyseccomp>=0.1.2;"]
+    assert requires == ["numpy>=2.0", "nbformat>=5.9", "psutil>=5.9", "Babel>=2.12", "pyseccomp>=0.1.2;"]
     assert "nbgrader" not in metadata and "tensorflow" not in metadata
 
 

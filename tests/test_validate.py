@@ -4,6 +4,7 @@ The student's installed self-check (its own wheel, in a fresh venv) is tested in
 these tests run the same code in the project's environment, in every way it runs student code.
 """
 
+import re
 import shutil
 
 import nbformat
@@ -119,6 +120,7 @@ def test_a_long_message_is_bounded():
     lines = shown_message("\nfirst\n\n" + "\n".join("x" * 500 for _ in range(100)))
     assert lines[0] == "first" and len(lines) <= 25 and lines[-1].endswith("more lines)")
     assert max(len(line) for line in lines) <= 200 and sum(map(len, lines)) <= 2600
+    assert shown_message("\n".join("x" * 150 for _ in range(100)), "hu")[-1] == "… (még 84 sor)"
 
 
 def test_a_one_line_message_stays_on_the_cell_line(student, capsys):
@@ -218,15 +220,16 @@ def test_without_bubblewrap_it_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))   # no bwrap on it
     mode, note = choose_mode()
     assert mode == "unconfined"
-    assert note.startswith("note: bubblewrap is not installed") and "WITHOUT the grader's sandbox" in note
+    assert str(note).startswith("note: bubblewrap is not installed") and "WITHOUT the grader's sandbox" in str(note)
 
 
 def test_a_data_file_is_in_the_working_directory(tmp_path, monkeypatch):
     """The files released beside the notebook are what the program finds in its working directory."""
     notebook = release_notebook(ASSIGNMENT)
-    notebook.cells.insert(2, new_code_cell("SCALE = float(np.load('scale.npy'))",
-                                           metadata={"nbgrader": {"grade": False, "grade_id": "load", "locked": True,
-                                                                  "schema_version": 3, "solution": False}}))
+    load = new_code_cell("SCALE = float(np.load('scale.npy'))",
+                         metadata={"nbgrader": {"grade": False, "grade_id": "load", "locked": True,
+                                                "schema_version": 3, "solution": False}})
+    notebook.cells.insert(notebook.cells.index(_test_cell(notebook, "imports")) + 1, load)
     folder = tmp_path / "release" / "scaled"
     folder.mkdir(parents=True)
     nbformat.write(notebook, folder / "scaled.ipynb")
@@ -256,7 +259,7 @@ def test_changed_grade_id_of_a_test_cell_is_flagged():
     notebook = submission(ASSIGNMENT, None)
     _test_cell(notebook, "conv2d_tests").metadata["nbgrader"]["grade_id"] = "my_tests"
     warnings = notebook_warnings(release_notebook(ASSIGNMENT), notebook)
-    assert len(warnings) == 1 and "conv2d_tests has grade id 'my_tests' now" in warnings[0]
+    assert len(warnings) == 1 and "conv2d_tests has grade id 'my_tests' now" in str(warnings[0])
 
 
 def test_deleted_and_edited_test_cells_are_flagged():
@@ -266,8 +269,8 @@ def test_deleted_and_edited_test_cells_are_flagged():
     notebook.cells.remove(_test_cell(notebook, "correlate2d_tests"))
     _test_cell(notebook, "conv2d_tests").source = "assert True  # tests removed"
     warnings = notebook_warnings(release_notebook(ASSIGNMENT), notebook)
-    assert any("correlate2d_tests was deleted or replaced" in w for w in warnings), warnings
-    assert any("conv2d_tests was edited" in w for w in warnings), warnings
+    assert any("correlate2d_tests was deleted or replaced" in str(w) for w in warnings), warnings
+    assert any("conv2d_tests was edited" in str(w) for w in warnings), warnings
     assert extra_code_cells(release_notebook(ASSIGNMENT), notebook) == []   # reported once, not twice
 
 
@@ -286,7 +289,7 @@ def test_large_outputs_are_flagged_and_the_run_time_shown(tmp_path, capsys):
     cell.outputs = [new_output("display_data", data={"image/png": "A" * (6 << 20)})]   # a 6 MiB plot
     assert main(["validate", str(write(tmp_path, notebook))]) == 0                   # gradable: warnings only
     out = capsys.readouterr().out
-    assert "warning: the outputs take 6.0 MiB" in out and "clear outputs before submitting" in out
+    assert "warning: the outputs take 6 MiB (more than 5 MiB)" in out and "clear outputs before submitting" in out
     assert "warning: the test cell conv2d_tests has grade id 'renamed_tests' now" in out
     assert "ran in " in out and "all visible tests pass" in out
 
@@ -299,3 +302,126 @@ def test_warnings_are_shown_for_an_ungradable_notebook_too(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "warning: the test cell conv2d_tests was deleted" in out
     assert "UNGRADABLE: the solution cell 'conv2d_impl' is missing" in out
+
+
+# ----------------------------------------------------------------------------- editions: a release folder per language
+
+def edition_notebook(notebook, language=None):
+    """``notebook`` as an edition in ``language`` says it is (``metadata.grader.language``; None: it says none)."""
+    notebook.metadata.pop("grader", None)
+    if language:
+        notebook.metadata["grader"] = {"language": language}
+    return notebook
+
+
+@pytest.fixture
+def editions(tmp_path, monkeypatch):
+    """A student's folder, the current directory: release/en/conv2d/ and release/hu/conv2d/ (each edition's
+    released notebook, as its metadata says) and release/conv2d/ (a release made before editions)."""
+    for folder, language in (("en", "en"), ("hu", "hu"), ("", None)):
+        target = tmp_path / "release" / folder / "conv2d"
+        shutil.copytree(ASSIGNMENT.release_path().parent, target)
+        nbformat.write(edition_notebook(release_notebook(ASSIGNMENT), language), target / "conv2d.ipynb")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRADER_HOME", str(tmp_path / "nowhere"))
+    return tmp_path
+
+
+def test_the_editions_own_release_folder_comes_first(editions):
+    release = editions / "release"
+    found = {language: find_release("conv2d", write(editions, edition_notebook(submission(ASSIGNMENT, None),
+                                                                                language), f"{language}.ipynb"))
+             for language in ("hu", "en", None)}
+    assert found["hu"].notebook_path == (release / "hu" / "conv2d" / "conv2d.ipynb").resolve()
+    assert found["en"].notebook_path == (release / "en" / "conv2d" / "conv2d.ipynb").resolve()
+    assert found[None].notebook_path == found["en"].notebook_path          # no edition: English
+    # --release: a release folder, an edition's folder, or the assignment's folder itself
+    hu = editions / "hu.ipynb"
+    edition = release / "hu" / "conv2d"
+    for given, expected in ((release, edition), (release / "hu", edition), (edition, edition),
+                            (release / "conv2d", release / "conv2d")):
+        assert find_release("conv2d", hu, release=given).notebook_path == expected / "conv2d.ipynb", given
+    with pytest.raises(UserError, match=r"no conv2d.ipynb in it, in .*hu/conv2d or in .*/conv2d"):
+        find_release("conv2d", hu, release=editions)
+
+
+def test_a_release_made_before_editions_is_found_too(editions, capsys):
+    shutil.rmtree(editions / "release" / "hu")
+    path = write(editions, edition_notebook(submission(ASSIGNMENT, None), "hu"))
+    assert find_release(None, path).notebook_path == (editions / "release" / "conv2d" / "conv2d.ipynb").resolve()
+    assert find_release(None, path, release=editions / "release").notebook_path == (
+        editions / "release" / "conv2d" / "conv2d.ipynb")
+    assert main(["validate", "conv2d.ipynb"]) == 0
+    assert "minden látható teszt sikeres" in capsys.readouterr().out
+
+
+def test_a_renamed_notebook_finds_the_names_in_the_editions_folders(editions, capsys):
+    shutil.rmtree(editions / "release" / "conv2d")
+    write(editions, edition_notebook(submission(ASSIGNMENT, None), "hu"), "HW1_Toth_Daniel.ipynb")
+    assert main(["validate", "HW1_Toth_Daniel.ipynb"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("grader validate: HW1_Toth_Daniel.ipynb: nincs „HW1_Toth_Daniel” nevű kiadott feladat "
+                          "(sem release/hu/HW1_Toth_Daniel/HW1_Toth_Daniel.ipynb, sem "), err
+    assert ("Ismert feladatok: conv2d; úgy tűnik, ez a feladat: conv2d: grader validate HW1_Toth_Daniel.ipynb "
+            "--assignment conv2d (vagy --release FOLDER)") in err, err
+    assert main(["validate", "HW1_Toth_Daniel.ipynb", "--language", "en"]) == 2
+    assert "it looks like conv2d: grader validate HW1_Toth_Daniel.ipynb --assignment conv2d" in capsys.readouterr().err
+
+
+#: What validate itself says in English, whatever the notebook: none of it may be left in a Hungarian report.
+ENGLISH = ("visible test", "solution ", "not implemented yet", " ok\n", "warning:", "note:", "UNGRADABLE",
+           "FAILED", "ran in", "fix the lines above", "all visible tests pass", "cell correlate2d_tests, line",
+           "is not a solution cell", "the grader")
+
+
+def test_a_hungarian_edition_is_answered_in_hungarian(editions, capsys):
+    """The stub of the Hungarian edition, correlate2d wrong in shape, a helper cell: every line in Hungarian."""
+    notebook = edition_notebook(release_notebook(ASSIGNMENT), "hu")
+    _test_cell(notebook, "correlate2d_impl").source = "def correlate2d(x, w):\n    return np.zeros((3, 3))\n"
+    notebook.cells.insert(notebook.cells.index(_test_cell(notebook, "imports")) + 1,
+                          new_code_cell("def helper():\n    return 1"))
+    write(editions, notebook)
+    assert main(["validate", "conv2d.ipynb"]) == 1
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert re.fullmatch(r"megoldás\s+correlate2d_impl\s+rendben", lines[0]), out
+    # the visible test's own message is the edition's (as released); where it failed is said in Hungarian
+    assert re.search(r"^látható teszt  correlate2d_tests\s+AssertionError: .+ \(correlate2d_tests cella, 5\. sor\)$",
+                     out, re.M), out
+    assert re.search(r"^látható teszt  conv2d_tests\s+még nincs megírva$", out, re.M), out
+    assert re.search(r"^figyelmeztetés: a notebook \d+\. kódcellája nem megoldáscella: a javító figyelmen kívül "
+                     r"hagyja \(a segédfüggvényeket tegyétek egy megoldáscellába\)$", out, re.M), out
+    assert re.fullmatch(r"futásidő: \d+(,\d)? s; javítsátok a fenti sorokban jelzett hibákat", lines[-1]), out
+    assert not [english for english in ENGLISH if english in out], out
+    # --language en: the same report in English
+    assert main(["validate", "conv2d.ipynb", "--language", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "visible test  correlate2d_tests         AssertionError: expected shape (2, 2), got (3, 3) " \
+           "(cell correlate2d_tests, line 5)" in out, out
+    assert re.search(r"^visible test  conv2d_tests\s+not implemented yet$", out, re.M) and "fix the lines above" in out
+
+
+def test_an_ungradable_hungarian_notebook_says_why_in_hungarian(editions, capsys):
+    notebook = edition_notebook(release_notebook(ASSIGNMENT), "hu")
+    notebook.cells.remove(_test_cell(notebook, "conv2d_impl"))
+    notebook.cells.remove(_test_cell(notebook, "conv2d_tests"))
+    write(editions, notebook)
+    assert main(["validate", "conv2d.ipynb"]) == 1
+    out = capsys.readouterr().out
+    assert "figyelmeztetés: a tesztcellát (conv2d_tests) töröltétek vagy lecseréltétek" in out, out
+    assert out.splitlines()[-1].startswith("NEM ÉRTÉKELHETŐ: "), out
+    assert "UNGRADABLE" not in out and "warning:" not in out, out
+
+
+def test_where_it_failed_and_a_hidden_module_are_said_in_the_editions_language():
+    from grader.commands.validate import describe
+
+    refused = ("scipy is not available in this assignment: implement it with numpy "
+               "(the grader hides this library from submissions)")
+    cell = {"ok": False, "error": "ImportError", "message": refused, "where": "cell correlate2d_impl, line 1"}
+    assert describe(cell) == [f"ImportError: {refused} (cell correlate2d_impl, line 1)"]
+    assert describe(cell, "hu") == ["ImportError: scipy nem használható ebben a feladatban: numpy-jal írjátok meg "
+                                    "(a javító elrejti ezt a könyvtárat a beadott megoldások elől) "
+                                    "(correlate2d_impl cella, 1. sor)"]
+    student_says = {"ok": False, "error": "ValueError", "message": "bad shape", "where": "somewhere else"}
+    assert describe(student_says, "hu") == ["ValueError: bad shape (somewhere else)"]   # not ours: as it is

@@ -14,12 +14,17 @@ wrong and never print hidden inputs or expected values. Nor do they repeat what
 the student's result chose (its shape, dtype, values, exact counts): code that has
 seen hidden inputs could write them into those. The helpers here say which axis is
 wrong and how many values differ in coarse words (:func:`shape_mismatch`,
-:func:`how_many`); checks that write their own messages use them too.
+:func:`how_many`, :func:`differs`); checks that write their own messages use them too.
+
+Every message is a whole :class:`grader.i18n.Message` (``_()``/``_n()``), read in the student's
+language. What a helper checks is named by its ``what=``, a noun phrase that is a message of its
+own (``_("the result for a {h}x{w} image", h=h, w=w)``; :data:`RESULT` by default), and a count
+is said by one whole message per coarse case (:func:`how_many`), never built from words.
 
 Two mistakes get their own message wherever a check uses these helpers:
 
 - a result computed in float32 where the check asks for float64 precision (``rtol`` below
-  1e-5) fails with :data:`FLOAT32_PRECISION`, not as a wrong value: its dtype is float32 or
+  1e-5) fails with :func:`float32_precision`, not as a wrong value: its dtype is float32 or
   less, or it misses the tolerance but is within float32's;
 - a result that does not change when its input does (zeros of the right shape, a published
   answer typed in) fails :func:`expect_depends_on`: a shape or a published example earns
@@ -42,8 +47,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-#: The message (after "the result ...") of a result that is right only to float32 precision.
-FLOAT32_PRECISION = "matches only to float32 precision: compute in float64"
+from grader.i18n import Explained, Message, _, _n
+
+#: What the helpers' messages call the value they check, unless a check names it (``what=``).
+RESULT = _("the result")
+#: The coarse cases of a count (:func:`how_many`): all of them, exactly one, at least half, fewer.
+ALL, ONE, MOST, SOME = "all", "one", "most", "some"
 
 # A check whose rtol is below this asks for float64 precision: float32 keeps about 7 digits.
 _FLOAT64_RTOL = 1e-5
@@ -60,8 +69,8 @@ MEASUREMENT_NAME_CHARS = 64
 _MEASURED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("grader_check_measured", default=None)
 
 
-class CheckFailed(AssertionError):
-    """The student's answer is wrong; the message is shown to the student."""
+class CheckFailed(Explained, AssertionError):
+    """The student's answer is wrong; the message (a :class:`grader.i18n.Message`) is shown to the student."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,38 +109,49 @@ def check(*, cell: str, points: float, timeout: float | None = None) -> Callable
 
 
 def how_many(wrong: int, size: int) -> str:
-    """``wrong`` of ``size`` in coarse words ("one", "some", "most", "all 12"), never the exact count."""
+    """Which coarse case ``wrong`` of ``size`` is: :data:`ALL`, :data:`ONE`, :data:`MOST` or :data:`SOME`.
+
+    Never the exact count: a check says each case with its own whole message (see :func:`expect_close`).
+    """
     if wrong >= size:
-        return f"all {size}"
+        return ALL
     if wrong == 1:
-        return "one"
-    return "most" if 2 * wrong >= size else "some"
+        return ONE
+    return MOST if 2 * wrong >= size else SOME
 
 
-def shape_mismatch(actual: tuple, expected: tuple) -> str:
-    """How a shape differs from ``expected``, naming only the expected shape and the wrong axes."""
+def shape_mismatch(actual: tuple, expected: tuple, what: Message | str = RESULT) -> Message:
+    """How the shape of ``what`` differs from ``expected``, naming only the expected shape and the wrong axes."""
     expected = tuple(expected)
-    if len(actual) != len(expected):
-        fewer_or_more = "fewer" if len(actual) < len(expected) else "more"
-        return f"has {fewer_or_more} dimensions than the expected shape {expected}"
-    axes = ", ".join(str(i) for i, (a, e) in enumerate(zip(actual, expected)) if a != e)
-    return f"has the wrong size along axis {axes}: expected shape {expected}"
+    if len(actual) < len(expected):
+        return _("{what} has fewer dimensions than the expected shape {shape}", what=what, shape=expected)
+    if len(actual) > len(expected):
+        return _("{what} has more dimensions than the expected shape {shape}", what=what, shape=expected)
+    axes = [str(i) for i, (a, e) in enumerate(zip(actual, expected)) if a != e]
+    return _n("{what} has the wrong size along axis {axes}: expected shape {shape}",
+              "{what} has the wrong size along axis {axes}: expected shape {shape}",
+              len(axes), what=what, axes=", ".join(axes), shape=expected)
 
 
-def expect_array(actual, what: str = "the result") -> np.ndarray:
+def float32_precision(what: Message | str = RESULT) -> Message:
+    """The message of a result ``what`` that is right only to float32 precision."""
+    return _("{what} matches only to float32 precision: compute in float64", what=what)
+
+
+def expect_array(actual, what: Message | str = RESULT) -> np.ndarray:
     """Fail unless ``actual`` is a real numeric array (not an object array)."""
     if not isinstance(actual, np.ndarray):
-        raise CheckFailed(f"{what} should be a numpy array")
+        raise CheckFailed(_("{what} should be a numpy array", what=what))
     if actual.dtype.kind not in "biuf":
-        raise CheckFailed(f"{what} should hold real numbers (an integer or float dtype)")
+        raise CheckFailed(_("{what} should hold real numbers (an integer or float dtype)", what=what))
     return actual
 
 
-def expect_shape(actual, shape: tuple, what: str = "the result") -> np.ndarray:
+def expect_shape(actual, shape: tuple, what: Message | str = RESULT) -> np.ndarray:
     """Fail, naming the expected shape and the wrong axes, unless ``actual`` is an array of ``shape``."""
     actual = expect_array(actual, what)
     if actual.shape != tuple(shape):
-        raise CheckFailed(f"{what} {shape_mismatch(actual.shape, shape)}")
+        raise CheckFailed(shape_mismatch(actual.shape, shape, what))
     return actual
 
 
@@ -144,47 +164,70 @@ def _within_float32(actual: np.ndarray, expected: np.ndarray) -> bool:
     return bool(np.all(np.isclose(actual, expected, rtol=_FLOAT32_RTOL, atol=_FLOAT32_ATOL * scale)))
 
 
+def differs(wrong: int, size: int, rtol: float, atol: float, what: Message | str = RESULT) -> Message:
+    """``what`` differs from the expected values at ``wrong`` of ``size`` positions, in coarse words."""
+    tolerance = {"what": what, "rtol": f"{rtol:g}", "atol": f"{atol:g}"}
+    case = how_many(wrong, size)
+    if case == ALL:
+        return _n("{what} differs from the expected value at its only position (tolerance rtol={rtol}, atol={atol})",
+                  "{what} differs from the expected values at all {count} positions "
+                  "(tolerance rtol={rtol}, atol={atol})", size, **tolerance)
+    if case == ONE:  # size is at least 2 here, as for SOME and MOST
+        return _n("{what} differs from the expected values at one of {count} positions "
+                  "(tolerance rtol={rtol}, atol={atol})",
+                  "{what} differs from the expected values at one of {count} positions "
+                  "(tolerance rtol={rtol}, atol={atol})", size, **tolerance)
+    if case == MOST:
+        return _n("{what} differs from the expected values at most of {count} positions "
+                  "(tolerance rtol={rtol}, atol={atol})",
+                  "{what} differs from the expected values at most of {count} positions "
+                  "(tolerance rtol={rtol}, atol={atol})", size, **tolerance)
+    return _n("{what} differs from the expected values at some of {count} positions "
+              "(tolerance rtol={rtol}, atol={atol})",
+              "{what} differs from the expected values at some of {count} positions "
+              "(tolerance rtol={rtol}, atol={atol})", size, **tolerance)
+
+
 def expect_close(actual, expected: np.ndarray, *, rtol: float = 1e-6, atol: float = 1e-9,
-                 what: str = "the result") -> None:
+                 what: Message | str = RESULT) -> None:
     """Fail unless ``actual`` matches ``expected`` elementwise within the tolerances.
 
-    The message says in coarse words how many entries differ, never the hidden
+    The message says in coarse words how many entries differ (:func:`differs`), never the hidden
     values, the student's values or the exact count. Where the tolerances ask for
     float64 precision, a float32 (or float16) result, or one that misses them but is
-    right to float32 precision, fails with :data:`FLOAT32_PRECISION` instead.
+    right to float32 precision, fails with :func:`float32_precision` instead.
     """
     expected = np.asarray(expected)
     actual = expect_shape(actual, expected.shape, what)
     if not np.all(np.isfinite(actual)):
-        raise CheckFailed(f"{what} contains NaN or infinite values")
+        raise CheckFailed(_("{what} contains NaN or infinite values", what=what))
     float64 = _asks_for_float64(expected, rtol)
     wrong = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
     if wrong.any():
         if float64 and _within_float32(actual, expected):
-            raise CheckFailed(f"{what} {FLOAT32_PRECISION}")
-        raise CheckFailed(f"{what} differs from the expected values at {how_many(int(wrong.sum()), wrong.size)} "
-                          f"of {wrong.size} positions (tolerance rtol={rtol:g}, atol={atol:g})")
+            raise CheckFailed(float32_precision(what))
+        raise CheckFailed(differs(int(wrong.sum()), wrong.size, rtol, atol, what))
     if float64 and actual.dtype.kind == "f" and actual.dtype.itemsize < 8:
-        raise CheckFailed(f"{what} {FLOAT32_PRECISION}")
+        raise CheckFailed(float32_precision(what))
 
 
-def expect_depends_on(actual, other, changed: str, what: str = "the result") -> None:
+def expect_depends_on(actual, other, changed: str, what: Message | str = RESULT) -> None:
     """Fail when ``actual`` and ``other``, results for inputs that differ in ``changed``, are identical.
 
     A check that gives a point for a shape (or for a published example) calls this too, on
     hidden inputs whose expected results differ: output that ignores its input (zeros of
-    the right shape, an answer typed in) earns nothing.
+    the right shape, an answer typed in) earns nothing. ``changed`` names an argument (``"x"``).
     """
     actual, other = expect_array(actual, what), expect_array(other, what)
     if actual.shape == other.shape and np.array_equal(actual, other, equal_nan=True):
-        raise CheckFailed(f"{what} stays the same when {changed} changes: compute it from the inputs "
-                          "(the right shape alone earns nothing)")
+        raise CheckFailed(_("{what} stays the same when {changed} changes: compute it from the inputs "
+                            "(the right shape alone earns nothing)", what=what, changed=changed))
 
 
-def expect_equal(actual, expected, what: str = "the result") -> None:
+def expect_equal(actual, expected, what: Message | str = RESULT) -> None:
     """Fail unless ``actual == expected`` for plain numbers, naming the expected one."""
     if actual != expected:
-        raise CheckFailed(f"{what} is wrong: expected {expected!r}")
+        raise CheckFailed(_("{what} is wrong: expected {expected}", what=what, expected=repr(expected)))
 
 
 def measure(name: str, value):

@@ -17,6 +17,7 @@ import zlib
 import numpy as np
 
 from grader.checks.api import Check, CheckFailed, measurements
+from grader.i18n import Message, _
 from grader.sandbox.errors import (
     StudentCodeError,
     StudentCrashed,
@@ -27,7 +28,7 @@ from grader.sandbox.errors import (
 )
 from grader.sandbox.process import StudentProcess
 
-INTERNAL_ERROR = "the check itself failed (an error in the grader, not in your code); your TA has the details"
+INTERNAL_ERROR = _("the check itself failed (an error in the grader, not in your code); your TA has the details")
 # Every message a student sees is capped, whatever produced it.
 MAX_MESSAGE = 500
 NOT_RUN = "not run"  # the outcome of a check skipped because of an earlier failure that it could only repeat
@@ -90,8 +91,8 @@ class Student:
         session = self._session
         try:
             if name in session.looped:
-                raise _blame(NotRun(f"not run: {name} did not finish within {session.looped[name]:g} s "
-                                    "in an earlier check"), name, ENDLESS_LOOP)
+                raise _blame(NotRun(_("not run: {function} did not finish within {seconds} s in an earlier check",
+                                      function=name, seconds=session.looped[name])), name, ENDLESS_LOOP)
             answer = request()
         except StudentFailure as failure:
             self.failure = failure if hasattr(failure, "cause") else self._explained(failure, name, calling)
@@ -109,18 +110,19 @@ class Student:
         if isinstance(failure, StudentTimeout) and calling and text.endswith(f" while calling {name}"):
             session.looped[name] = self._timeout
             session.ended[-1] = ENDLESS_LOOP
-            return _blame(StudentTimeout(f"{name} did not finish within {self._timeout:g} s (an endless loop?)"),
-                          name, ENDLESS_LOOP)
+            return _blame(StudentTimeout(_("{function} did not finish within {seconds} s (an endless loop?)",
+                                           function=name, seconds=self._timeout)), name, ENDLESS_LOOP)
         if isinstance(failure, StudentUnavailable) and session.looped and set(session.ended) == {ENDLESS_LOOP}:
-            return _blame(NotRun(f"not run: the grader stopped restarting your code after "
-                                 f"{', '.join(session.looped)} did not finish"), "", GAVE_UP)
+            return _blame(NotRun(_("not run: the grader stopped restarting your code after {functions} did not finish",
+                                   functions=list(session.looped))), "", GAVE_UP)
         if isinstance(failure, StudentMissing) and "raised NotImplementedError" in text:  # a stub's cell
-            return _blame(StudentMissing(f"not implemented yet: {text}"), name, NOT_IMPLEMENTED)
+            return _blame(StudentMissing(_("not implemented yet: {reason}", reason=failure.message)),
+                          name, NOT_IMPLEMENTED)
         if isinstance(failure, StudentMissing):
             return _blame(failure, name, NAME_ERROR if "raised NameError" in text else NOT_DEFINED)
         if isinstance(failure, StudentCodeError) and text.startswith(f"{name} raised NotImplementedError"):
-            return _blame(StudentCodeError(f"{name} is not implemented yet (it raises NotImplementedError)"),
-                          name, NOT_IMPLEMENTED)
+            return _blame(StudentCodeError(_("{function} is not implemented yet (it raises NotImplementedError)",
+                                             function=name)), name, NOT_IMPLEMENTED)
         if isinstance(failure, StudentCodeError) and text.startswith(f"{name} raised NameError"):
             return _blame(failure, name, NAME_ERROR)
         return _blame(failure, name)
@@ -140,23 +142,23 @@ def run_check(check: Check, process: StudentProcess, seed: int, session: Session
     TA-only figures, kept whether it passed or not; no student view shows them.
     """
     start = time.perf_counter()
-    outcome, message, detail, blamed, measured = "passed", "", "", None, {}
+    outcome, message, detail, blamed, measured = "passed", Message(""), "", None, {}
     timeout = check.timeout if check.timeout is not None else process.limits.check_timeout_s
     student = Student(process, timeout, session)
     try:
         with measurements() as measured:
             check.function(student, check_rng(seed, check.name))
     except StudentFailure as failure:
-        outcome, message, blamed = failure.outcome, str(failure), failure
+        outcome, message, blamed = failure.outcome, failure.message, failure
     except CheckFailed as failure:
-        outcome, message = "failed", str(failure)
-        if student.failure is not None and not student.answered and message.endswith(str(student.failure)):
+        outcome, message = "failed", failure.message
+        if student.failure is not None and not student.answered and str(message).endswith(str(student.failure)):
             # every call failed, and the check says so in its words ("fails for H=1, ...: conv2d raised ..."):
             # the student's failure is the reason, whatever the case
             blamed = student.failure
-            outcome, message = blamed.outcome, str(blamed)
+            outcome, message = blamed.outcome, blamed.message
     except AssertionError:
-        outcome, message = "failed", "the result is not correct"
+        outcome, message = "failed", _("the result is not correct")
         detail = traceback.format_exc()
     except Exception:
         outcome, message, detail = "error", INTERNAL_ERROR, traceback.format_exc()
@@ -167,7 +169,8 @@ def run_check(check: Check, process: StudentProcess, seed: int, session: Session
         "points": check.points,
         "score": check.points if outcome == "passed" else 0.0,
         "outcome": outcome,
-        "message": message[:MAX_MESSAGE],
+        "message": str(message)[:MAX_MESSAGE],
+        "message_i18n": message.to_json(),
         "detail": detail[-20000:],
         "seconds": round(time.perf_counter() - start, 4),
         "function": getattr(blamed, "function", ""),
@@ -192,6 +195,7 @@ def run_checks(checks: list[Check], process: StudentProcess, seed: int,
         limit = process.limits.program_timeout_s
         for outcome in outcomes:
             if outcome["cause"] == PROGRAM:
-                outcome["message"] = (f"your notebook did not finish running within {limit:g} s (an endless loop "
-                                      "in a solution cell?), so no hidden check could run")
+                message = _("your notebook did not finish running within {seconds} s (an endless loop in a solution "
+                            "cell?), so no hidden check could run", seconds=limit)
+                outcome.update(message=str(message), message_i18n=message.to_json())
     return outcomes

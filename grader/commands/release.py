@@ -1,4 +1,6 @@
-"""Build the student versions ``release/NAME/`` from ``assignments/NAME/`` (nbgrader generate_assignment).
+"""Build the student versions ``release/LANG/NAME/`` from ``assignments/NAME/`` (nbgrader generate_assignment).
+
+One edition per language the source notebook's prose is written in (release/en/NAME, release/hu/NAME).
 
 Assignments are found in the course's folder (--course, grader.toml's
 `assignments`) first, then among the package's; without NAME every assignment of
@@ -45,11 +47,12 @@ def run(args: argparse.Namespace) -> int:
                 if problems:
                     status = 1
                     print(f"{name}: STALE: " + "; ".join(problems)
-                          + f" (fix: run `grader release {name}` and commit {release_root.name}/{name})")
+                          + f" (fix: run `grader release {name}` and commit {release_root.name}/*/{name})")
                 else:
                     print(f"{name}: up to date")
             else:
-                print(f"{name}: released to {release(assignment, release_root)}")
+                folders = release(assignment, release_root)
+                print(f"{name}: released to " + ", ".join(str(folder) for folder in folders))
         except (AssignmentError, ReleaseError) as error:
             status = 1
             print(f"{name}: FAILED: {error}")

@@ -8,7 +8,8 @@ common, most failed first), the run-time distribution, the ungradable
 submissions and harness errors with their reasons, the late submissions with
 their penalties, the students with no submission, and warnings for the TA (e.g.
 an unusable timestamp.txt). The plots are PNGs inlined into the page, which loads
-nothing from the network: mail it or upload it as is.
+nothing from the network: mail it or upload it as is. The page is in the course's
+language (``language`` in grader.toml), or in the one --language names.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 from pathlib import Path
 
 from grader.commands.common import add_course_argument, load_course
+from grader.i18n import LANGUAGES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, metavar="URL",
                         help="gradebook database URL, for manual grades and late penalties "
                              "(default: sqlite COURSE/gradebook.db)")
+    parser.add_argument("--language", choices=LANGUAGES, default=None,
+                        help="the page's language (default: the course's, `language` in grader.toml)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from grader.report import write_report
 
     course = load_course(args)
-    report = write_report(course, args.name, args.html, args.db)
+    report = write_report(course, args.name, args.html, args.db, language=args.language)
     summary = report.summary()
     if not summary["n"] and not summary["pending"]:
         print(f"note: no results for {args.name} under {args.course / 'autograded'}: "

@@ -9,22 +9,31 @@ deleted, edited or with changed metadata (grade ids) compared with the release,
 code outside the solution cells, and outputs over 5 MiB. Hidden checks are not
 run: passing the visible tests does not guarantee full marks.
 
-It needs only what you were given: the released folder (release/NAME/, holding
-NAME.ipynb and its data files), found beside your notebook, in the current
-folder or above it, or named with --release.
+It needs only what you were given: the released folder (release/LANG/NAME/ for
+the edition in language LANG, or release/NAME/, holding NAME.ipynb and its data
+files), found beside your notebook, in the current folder or above it, or named
+with --release. It speaks the language of your notebook's edition (--language to
+choose).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
-from grader.validate import Validation, find_release, shown_message, validate
+from grader.errors import UserError
+from grader.i18n import LANGUAGES, SOURCE_LANGUAGE, Explained, Message, _, text
+from grader.validate import Validation, find_release, notebook_language, shown_message, validate
 
 INDENT = " " * 16
+#: Where the runner says a test failed (``cell ID, line N``), and the refusal of a module the grader hides.
+CELL_LINE = re.compile(r"cell ([\w.-]+), line ([0-9]{1,6})")
+BLOCKED = re.compile(r"(\w+) is not available in this assignment: implement it with numpy "
+                     r"\(the grader hides this library from submissions\)")
 
 
 def add_arguments(parser) -> None:
@@ -34,86 +43,134 @@ def add_arguments(parser) -> None:
                              "you renamed the notebook)")
     parser.add_argument("--release", type=Path, default=None, metavar="FOLDER",
                         help="the released folder of the assignment (holding NAME.ipynb and its data files), or "
-                             "the folder holding it (default: release/NAME beside the notebook, in the current "
-                             "folder or above)")
+                             "the release folder holding it (default: release/LANG/NAME, then release/NAME, beside "
+                             "the notebook, in the current folder or above)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="wall time for the whole notebook (default: 120 s, 600 s for a Keras notebook)")
+    parser.add_argument("--language", choices=LANGUAGES, default=None,
+                        help="the language of what validate says (default: your notebook's edition's, English "
+                             "when it has none)")
     # A course directory (grader.toml) of the TAs' package: its release/ is searched too.
     parser.add_argument("--course", type=Path, default=None, help=argparse.SUPPRESS)
 
 
-def choose_mode() -> tuple[str, str]:
-    """How to run the student's code here, and the note that says so when it is not the sandbox."""
-    unconfined = ("your code runs WITHOUT the grader's sandbox, with your own rights, as it does in Jupyter. "
-                  "The grader runs it confined: no network, no files outside its folder")
+def choose_mode() -> tuple[str, Message | str]:
+    """How to run the student's code here, and the note that says so when it is not the sandbox ("" when it is)."""
+    unconfined = _("your code runs WITHOUT the grader's sandbox, with your own rights, as it does in Jupyter. "
+                   "The grader runs it confined: no network, no files outside its folder")
     if os.name != "posix":
-        return "portable", (f"note: there is no bubblewrap sandbox on Windows: {unconfined}; visible test cells "
-                            "have no 10 s time limit here")
+        return "portable", _("note: there is no bubblewrap sandbox on Windows: {unconfined}; visible test cells "
+                             "have no 10 s time limit here", unconfined=unconfined)
     from grader.sandbox.bwrap import SandboxUnavailable, probe
     from grader.sandbox.seccomp import SeccompUnavailable, build_filter
 
     if not sys.platform.startswith("linux"):
-        return "unconfined", f"note: bubblewrap (the grader's sandbox) exists only on Linux: {unconfined}"
+        return "unconfined", _("note: bubblewrap (the grader's sandbox) exists only on Linux: {unconfined}",
+                               unconfined=unconfined)
     try:
         probe()
         build_filter()
     except SandboxUnavailable:
-        why = ("bubblewrap is not installed (apt-get install bubblewrap)" if shutil.which("bwrap") is None
-               else "bubblewrap cannot create a sandbox here")
-        return "unconfined", f"note: {why}: {unconfined}"
+        if shutil.which("bwrap") is None:
+            return "unconfined", _("note: bubblewrap is not installed (apt-get install bubblewrap): {unconfined}",
+                                   unconfined=unconfined)
+        return "unconfined", _("note: bubblewrap cannot create a sandbox here: {unconfined}", unconfined=unconfined)
     except SeccompUnavailable:
-        return "unconfined", f"note: libseccomp is missing (apt-get install libseccomp2): {unconfined}"
+        return "unconfined", _("note: libseccomp is missing (apt-get install libseccomp2): {unconfined}",
+                               unconfined=unconfined)
     return "sandbox", ""
 
 
-def describe(cell: dict) -> list[str]:
-    """A cell's outcome as lines: the first on the cell's own line, a whole message indented below it."""
+def _where(where: str) -> Message | str:
+    """The runner's ``cell ID, line N`` as a message; anything else as it is."""
+    found = CELL_LINE.fullmatch(where)
+    return _("cell {cell}, line {line}", cell=found.group(1), line=found.group(2)) if found else where
+
+
+def _message(error: str, message: str) -> Message | str:
+    """A cell's error message as it is, but for the grader's refusal of a hidden module (a message of ours)."""
+    blocked = BLOCKED.fullmatch(message)
+    if error in ("ImportError", "ModuleNotFoundError") and blocked:
+        return _("{module} is not available in this assignment: implement it with numpy (the grader hides this "
+                 "library from submissions)", module=blocked.group(1))
+    return message
+
+
+def _outcome(error: str, message: Message | str, where: Message | str) -> Message:
+    if where:
+        return _("{error}: {message} ({where})", error=error, message=message, where=where)
+    return _("{error}: {message}", error=error, message=message)
+
+
+def describe(cell: dict, language: str = SOURCE_LANGUAGE) -> list[str]:
+    """A cell's outcome as lines: the first on the cell's own line, a whole message indented below it.
+
+    The error's own message (a visible test's, in the edition's language) is shown as it is.
+    """
     if cell.get("ok"):
-        return ["ok"]
+        return [_("ok").render(language)]
     if cell.get("error") == "NotImplementedError":
-        return ["not implemented yet"]
-    where = f" ({cell['where']})" if cell.get("where") else ""
+        return [_("not implemented yet").render(language)]
+    error = str(cell.get("error"))
+    where = _where(cell["where"]) if cell.get("where") else ""
     if cell.get("full_message"):
-        lines = shown_message(cell["full_message"])
+        lines = shown_message(cell["full_message"], language)
         if len(lines) > 1:
-            return [f"{cell.get('error')}{where}:", *(INDENT + line for line in lines)]
+            head = _("{error} ({where}):", error=error, where=where) if where else _("{error}:", error=error)
+            return [head.render(language), *(INDENT + line for line in lines)]
         if lines:
-            return [f"{cell.get('error')}: {lines[0]}{where}"]
-    return [f"{cell.get('error')}: {cell.get('message', '')}{where}"]
+            return [_outcome(error, _message(error, lines[0]), where).render(language)]
+    return [_outcome(error, _message(error, cell.get("message", "")), where).render(language)]
 
 
-def print_report(report: Validation) -> None:
-    if report.ungradable:
+def print_report(report: Validation, language: str = SOURCE_LANGUAGE) -> None:
+    """The report, every line in ``language``: cell outcomes, warnings, why it failed, the summary."""
+    def say(message: Message) -> None:
+        print(message.render(language))
+
+    if str(report.ungradable):
         for warning in report.warnings:
-            print(f"warning: {warning}")
-        print(f"UNGRADABLE: {report.ungradable}")
+            say(_("warning: {warning}", warning=warning))
+        say(_("UNGRADABLE: {reason}", reason=report.ungradable))
         return
+    labels = {"test": _("visible test").render(language), "solution": _("solution").render(language)}
+    width = max(len(label) for label in labels.values())
     for cell in report.cells:
         if cell.get("kind") in ("solution", "test"):
-            label = "visible test" if cell["kind"] == "test" else "solution"
-            first, *rest = describe(cell)
-            print(f"{label:12}  {cell['id']:24}  {first}")
+            first, *rest = describe(cell, language)
+            print(f"{labels[cell['kind']]:{width}}  {cell['id']:24}  {first}")
             for line in rest:
                 print(line)
     for warning in report.warnings:
-        print(f"warning: {warning}")
-    if report.failure:
-        print(f"FAILED: {report.failure}")
-    print(f"ran in {report.seconds:.1f} s; {'all visible tests pass' if report.ok else 'fix the lines above'}")
+        say(_("warning: {warning}", warning=warning))
+    if str(report.failure):
+        say(_("FAILED: {reason}", reason=report.failure))
+    seconds = round(report.seconds, 1)
+    say(_("ran in {seconds} s; all visible tests pass", seconds=seconds) if report.ok
+        else _("ran in {seconds} s; fix the lines above", seconds=seconds))
 
 
 def run(args) -> int:
-    extra = (args.course / "release",) if args.course else ()
-    release = find_release(args.assignment, args.notebook, release=args.release, extra_roots=extra)
-    mode, note = choose_mode()
-    if note:
-        print(note)
-    if release.in_place:
-        print(f"note: no untouched copy of {release.name}.ipynb was found, so the released cells were taken from "
-              "your notebook (checked against the checksums nbgrader stored in them); keep the folder you were "
-              f"given as release/{release.name}/ beside your work, or pass --release FOLDER, to compare with it")
-    report = validate(args.notebook, release, mode=mode, timeout=args.timeout)
-    print_report(report)
+    edition = notebook_language(args.notebook)
+    language = args.language or edition
+    try:
+        extra = (args.course / "release",) if args.course else ()
+        release = find_release(args.assignment, args.notebook, release=args.release, extra_roots=extra,
+                               language=edition)
+        mode, note = choose_mode()
+        if note:
+            print(text(note, language))
+        if release.in_place:
+            print(_("note: no untouched copy of {name}.ipynb was found, so the released cells were taken from your "
+                    "notebook (checked against the checksums nbgrader stored in them); keep the folder you were "
+                    "given as release/{name}/ beside your work, or pass --release FOLDER, to compare with it",
+                    name=release.name).render(language))
+        report = validate(args.notebook, release, mode=mode, timeout=args.timeout)
+    except UserError as error:   # the command's one line and status 2, in the notebook's language
+        message = error.message if isinstance(error, Explained) else str(error)
+        print(f"grader validate: {' '.join(text(message, language).split())}", file=sys.stderr)
+        return 2
+    print_report(report, language)
     return 0 if report.ok else 1
 
 

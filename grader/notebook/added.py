@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from grader.i18n import Message, _
 from grader.validate import extra_code_cells
 
 MAX_CELLS = 10     # dropped cells recorded per submission
@@ -31,7 +32,7 @@ def defined_names(source: str) -> list[str]:
     for line in _IMPORT.finditer(source):
         found += [(line.start(), m.group(2) or m.group(1)) for part in line.group(1).split(",")
                   if (m := _IMPORTED.fullmatch(part.strip()))]
-    return list(dict.fromkeys(name for _, name in sorted(found, key=lambda item: item[0])))[:MAX_NAMES]
+    return list(dict.fromkeys(name for _start, name in sorted(found, key=lambda item: item[0])))[:MAX_NAMES]
 
 
 def added_cells(source, submission) -> list[dict]:
@@ -53,8 +54,12 @@ def clean_cells(value: object) -> list[dict]:
     return cells
 
 
-def describe(cells: list[dict]) -> str:
-    """``code cell 4 (defines helper, np) and code cell 7``: the dropped cells in words."""
-    parts = [f"code cell {c['position']}" + (f" (defines {', '.join(c['defines'])})" if c["defines"] else "")
-             for c in cells]
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+def cell_phrases(cells: list[dict]) -> list[Message]:
+    """Each dropped cell in words, ``code cell 4 (defines helper and np)``: a list placeholder's value."""
+    return [_("code cell {position} (defines {names})", position=c["position"], names=list(c["defines"]))
+            if c["defines"] else _("code cell {position}", position=c["position"]) for c in cells]
+
+
+def describe(cells: list[dict]) -> Message | str:
+    """``code cell 4 (defines helper and np) and code cell 7``: the dropped cells in words; ``""`` when none."""
+    return _("{cells}", cells=cell_phrases(cells)) if cells else ""

@@ -10,6 +10,7 @@ import re
 
 from nbformat import NotebookNode
 
+from grader.i18n import _, _n
 from grader.notebook.cells import grade_id, is_graded, is_solution
 from grader.notebook.submission import Ungradable, check_notebook
 
@@ -36,10 +37,12 @@ def student_solutions(source: NotebookNode, submission: NotebookNode) -> dict[st
             found[key].append(_text(cell["source"]))
     for key, sources in found.items():
         if not sources:
-            raise Ungradable(f"the solution cell {key!r} is missing (deleted, or its metadata changed): "
-                             "download the released notebook again and copy your code into its cells")
+            raise Ungradable(_("the solution cell '{cell}' is missing (deleted, or its metadata changed): download "
+                               "the released notebook again and copy your code into its cells", cell=key))
         if len(sources) > 1:
-            raise Ungradable(f"the solution cell {key!r} appears {len(sources)} times: keep one copy")
+            raise Ungradable(_n("the solution cell '{cell}' appears {count} time: keep one copy",
+                                "the solution cell '{cell}' appears {count} times: keep one copy", len(sources),
+                                cell=key))
     return {key: sources[0] for key, sources in found.items()}
 
 

@@ -16,6 +16,7 @@ import nbformat
 import numpy as np
 from nbformat import NotebookNode
 
+from grader.i18n import Explained, Message, _
 from grader.untrusted import TooLarge, UnsafeFile, read_regular_file
 
 MAX_NOTEBOOK_BYTES = 50 << 20
@@ -24,13 +25,12 @@ MAX_CONTAINERS = 250_000
 MAX_VALUES = 2_000_000
 SCAN_CHUNK = 8 << 20
 QUOTE_CHARS = 60
-FRESH_COPY = "download a fresh copy of the released notebook and copy your code into it"
 CELL_TYPES = ("code", "markdown", "raw")
 NBGRADER_FLAGS = ("solution", "grade", "locked", "task")
 
 
-class Ungradable(ValueError):
-    """The submission cannot be graded; the message says why and what to do."""
+class Ungradable(Explained, ValueError):
+    """The submission cannot be graded; the message (a :class:`grader.i18n.Message`) says why and what to do."""
 
 
 def sha256(path: Path) -> str:
@@ -65,11 +65,12 @@ def parse_submission(data: bytes) -> NotebookNode:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise Ungradable("the file is not UTF-8 text, so it is not a Jupyter notebook") from None
+        raise Ungradable(_("the file is not UTF-8 text, so it is not a Jupyter notebook")) from None
     try:
         notebook = json.loads(text, parse_constant=_reject_constant)
     except ValueError as error:
-        raise Ungradable(f"the file is not valid JSON ({str(error)[:120]}); was it saved by Jupyter?") from None
+        raise Ungradable(_("the file is not valid JSON ({error}); was it saved by Jupyter?",
+                           error=str(error)[:120])) from None
     check_notebook(notebook)
     for cell in notebook["cells"]:
         if isinstance(cell["source"], list):
@@ -82,12 +83,12 @@ def _read_bounded(path: Path) -> bytes:
     try:
         return read_regular_file(path, MAX_NOTEBOOK_BYTES)
     except OSError:
-        raise Ungradable(f"{path.name} is missing or unreadable: submit the notebook again") from None
+        raise Ungradable(_("{file} is missing or unreadable: submit the notebook again", file=path.name)) from None
     except TooLarge:
-        raise Ungradable(f"the notebook is over the {MAX_NOTEBOOK_BYTES >> 20} MiB limit: clear the outputs "
-                         "(Kernel > Restart & Clear Output) and submit again") from None
+        raise Ungradable(_("the notebook is over the {mb} MiB limit: clear the outputs (Kernel > Restart & Clear "
+                           "Output) and submit again", mb=MAX_NOTEBOOK_BYTES >> 20)) from None
     except UnsafeFile:
-        raise Ungradable(f"{path.name} is not a regular file (links are not accepted)") from None
+        raise Ungradable(_("{file} is not a regular file (links are not accepted)", file=path.name)) from None
 
 
 def _reject_constant(name: str):
@@ -98,16 +99,19 @@ def check_shape(data: bytes) -> None:
     """Raise :class:`Ungradable` when raw JSON is nested too deep or holds too many lists, objects or values."""
     shape = JsonShape.measure(data)
     if shape.in_string:
-        raise Ungradable("the file is not valid JSON (a string is not closed); was it saved by Jupyter?")
+        raise Ungradable(_("the file is not valid JSON (a string is not closed); was it saved by Jupyter?"))
     if max(shape.containers, shape.closes) > MAX_CONTAINERS:
-        raise Ungradable(f"the notebook holds over {MAX_CONTAINERS:,} lists and objects: clear the outputs "
-                         "(Kernel > Restart & Clear Output) and submit again, or " + FRESH_COPY)
+        raise Ungradable(_("the notebook holds over {limit} lists and objects: clear the outputs (Kernel > Restart & "
+                           "Clear Output) and submit again, or download a fresh copy of the released notebook and "
+                           "copy your code into it", limit=MAX_CONTAINERS))
     if shape.values > MAX_VALUES:
-        raise Ungradable(f"the notebook holds over {MAX_VALUES:,} values: clear the outputs "
-                         "(Kernel > Restart & Clear Output) and submit again, or " + FRESH_COPY)
+        raise Ungradable(_("the notebook holds over {limit} values: clear the outputs (Kernel > Restart & Clear "
+                           "Output) and submit again, or download a fresh copy of the released notebook and copy "
+                           "your code into it", limit=MAX_VALUES))
     if shape.deepest > MAX_DEPTH:
-        raise Ungradable(f"the notebook is nested more than {MAX_DEPTH} levels deep, so it was not saved by "
-                         "Jupyter: " + FRESH_COPY)
+        raise Ungradable(_("the notebook is nested more than {limit} levels deep, so it was not saved by Jupyter: "
+                           "download a fresh copy of the released notebook and copy your code into it",
+                           limit=MAX_DEPTH))
 
 
 class JsonShape:
@@ -162,52 +166,57 @@ def check_notebook(notebook: object) -> None:
     metadata, and the nbgrader metadata. Sources may be a string or a list of strings.
     """
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise Ungradable("the file is JSON but not a Jupyter notebook (no list of cells): " + FRESH_COPY)
+        raise Ungradable(_("the file is JSON but not a Jupyter notebook (no list of cells): download a fresh copy "
+                           "of the released notebook and copy your code into it"))
     version = notebook.get("nbformat")
     if type(version) is not int or version != 4:
-        raise Ungradable(f"the notebook has nbformat {quote(version)}; expected 4: " + FRESH_COPY)
+        raise Ungradable(_("the notebook has nbformat {version}; expected 4: download a fresh copy of the released "
+                           "notebook and copy your code into it", version=quote(version)))
     if not isinstance(notebook.get("metadata", {}), dict):
-        raise Ungradable("the notebook's metadata is not a JSON object: " + FRESH_COPY)
+        raise Ungradable(_("the notebook's metadata is not a JSON object: download a fresh copy of the released "
+                           "notebook and copy your code into it"))
     if type(notebook.get("nbformat_minor", 0)) is not int:
-        raise Ungradable("the notebook's nbformat_minor is not a whole number: " + FRESH_COPY)
+        raise Ungradable(_("the notebook's nbformat_minor is not a whole number: download a fresh copy of the "
+                           "released notebook and copy your code into it"))
     for index, cell in enumerate(notebook["cells"]):
         problem = _cell_problem(cell)
-        if problem:
-            raise Ungradable(f"cell {index + 1} is malformed ({problem}): " + FRESH_COPY)
+        if problem is not None:
+            raise Ungradable(_("cell {number} is malformed ({problem}): download a fresh copy of the released "
+                               "notebook and copy your code into it", number=index + 1, problem=problem))
 
 
-def _cell_problem(cell: object) -> str:
-    """What is wrong with one cell's types, or ``""``."""
+def _cell_problem(cell: object) -> Message | None:
+    """What is wrong with one cell's types, or None."""
     if not isinstance(cell, dict):
-        return "not a JSON object"
+        return _("not a JSON object")
     if cell.get("cell_type") not in CELL_TYPES:
-        return f"cell_type {quote(cell.get('cell_type'))} is not code, markdown or raw"
+        return _("cell_type {value} is not code, markdown or raw", value=quote(cell.get("cell_type")))
     source = cell.get("source")
     if not (_is_text(source) or isinstance(source, list) and all(_is_text(line) for line in source)):
-        return "its source is not text"
+        return _("its source is not text")
     if not _is_text(cell.get("id", "")):
-        return "its id is not a string"
+        return _("its id is not a string")
     if not isinstance(cell.get("metadata", {}), dict):
-        return "its metadata is not a JSON object"
+        return _("its metadata is not a JSON object")
     if not isinstance(cell.get("outputs", []), list):
-        return "its outputs are not a list"
+        return _("its outputs are not a list")
     if not isinstance(cell.get("attachments", {}), dict):
-        return "its attachments are not a JSON object"
+        return _("its attachments are not a JSON object")
     return _nbgrader_problem(cell.get("metadata", {}).get("nbgrader", {}))
 
 
-def _nbgrader_problem(meta: object) -> str:
-    """What is wrong with a cell's ``metadata.nbgrader``, or ``""``."""
+def _nbgrader_problem(meta: object) -> Message | None:
+    """What is wrong with a cell's ``metadata.nbgrader``, or None."""
     if not isinstance(meta, dict):
-        return "its nbgrader metadata is not a JSON object"
+        return _("its nbgrader metadata is not a JSON object")
     if not _is_text(meta.get("grade_id", "")):
-        return "its nbgrader grade_id is not a string"
+        return _("its nbgrader grade_id is not a string")
     if any(not isinstance(meta.get(flag, False), bool) for flag in NBGRADER_FLAGS):
-        return "an nbgrader flag (solution, grade, locked, task) is not true or false"
+        return _("an nbgrader flag (solution, grade, locked, task) is not true or false")
     points = meta.get("points", 0)
     if isinstance(points, bool) or not isinstance(points, (int, float)) or not math.isfinite(points):
-        return "its nbgrader points are not a number"
-    return ""
+        return _("its nbgrader points are not a number")
+    return None
 
 
 def _is_text(value: object) -> bool:

@@ -15,10 +15,12 @@ import signal
 import threading
 from pathlib import Path
 
+from grader.i18n import Explained, Message, _
+
 MAX_DEPTH = 64
 
 
-class Unmeasurable(Exception):
+class Unmeasurable(Explained):
     """Part of the folder is out of the watch's reach; the message says why."""
 
 
@@ -45,13 +47,13 @@ def folder_usage(folder: Path, max_entries: int | None = None) -> tuple[int, int
                 total += entry.stat(follow_symlinks=False).st_blocks * 512
                 if entry.is_dir(follow_symlinks=False):
                     if len(stack) >= MAX_DEPTH:
-                        raise Unmeasurable(f"folders nested more than {MAX_DEPTH} deep")
+                        raise Unmeasurable(_("folders nested more than {depth} deep", depth=MAX_DEPTH))
                     inner = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=descriptor)
                     stack.append((inner, os.scandir(inner)))
             except FileNotFoundError:
                 continue
             except OSError as error:
-                raise Unmeasurable(f"a folder the grader cannot read ({error.strerror})") from None
+                raise Unmeasurable(_("a folder the grader cannot read ({error})", error=error.strerror or "")) from None
     finally:
         for descriptor, entries in stack:
             entries.close()
@@ -67,6 +69,7 @@ class DiskWatch:
         self.max_entries = max_entries
         self.exceeded = False
         self.reason = ""
+        self.hidden: Message | None = None  # why the scratch could not be measured, when that is why it was killed
         self._stop = threading.Event()
         threading.Thread(target=self._poll, daemon=True).start()
 
@@ -75,6 +78,7 @@ class DiskWatch:
             try:
                 used, entries = folder_usage(self.folder, self.max_entries)
             except Unmeasurable as why:
+                self.hidden = why.message
                 self._kill(f"hid part of its scratch folder from the disk cap: {why}")
                 return
             except OSError:

@@ -1,14 +1,27 @@
 """How a call into the student process can fail; each maps to a check outcome."""
 
+from __future__ import annotations
+
+from grader.i18n import Explained, Message, _
 
 # How feedback replaces the message of a student exception raised after the process saw hidden inputs.
-MESSAGE_WITHHELD = "the message of an error on hidden inputs is not shown"
+MESSAGE_WITHHELD = _("the message of an error on hidden inputs is not shown")
 
 
-class StudentFailure(Exception):
-    """Base class: the student's code did not produce an answer. The message is shown to the student."""
+class StudentFailure(Explained):
+    """Base class: the student's code did not produce an answer. The message is shown to the student.
+
+    Besides the message (a :class:`grader.i18n.Message`), what it says that code may need to match on:
+    ``raised``, the class name of the student exception the message names ("" when it names none), and
+    ``calling``, the student function whose call was running under its own time limit when the process
+    timed out or died ("" when it was starting, reading a variable, or the submission's time budget ran out).
+    """
 
     outcome = "error"
+
+    def __init__(self, message: Message | str = "", *, raised: str = "", calling: str = ""):
+        super().__init__(message)
+        self.raised, self.calling = raised, calling
 
 
 class StudentCodeError(StudentFailure):

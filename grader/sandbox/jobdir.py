@@ -25,6 +25,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from grader.i18n import _
 from grader.sandbox.errors import StudentCrashed
 from grader.untrusted import TooLarge, UnsafeFile, read_regular_file
 
@@ -78,15 +79,15 @@ class JobDir:
         device, a folder) or larger than ``max_bytes``; never blocks, never follows a link.
         """
         if self._scratch_fd is None or "/" in name or name in ("", ".", ".."):
-            raise StudentCrashed("the student process did not write its result file")
+            raise StudentCrashed(_("the student process did not write its result file"))
         try:
             return read_regular_file(name, max_bytes, dir_fd=self._scratch_fd)
         except TooLarge:
-            raise StudentCrashed(f"the student's result file is over {max_bytes >> 20} MiB") from None
+            raise StudentCrashed(_("the student's result file is over {mb} MiB", mb=max_bytes >> 20)) from None
         except UnsafeFile:
-            raise StudentCrashed("the student's result file is not a plain file") from None
+            raise StudentCrashed(_("the student's result file is not a plain file")) from None
         except OSError:
-            raise StudentCrashed("the student process did not write its result file") from None
+            raise StudentCrashed(_("the student process did not write its result file")) from None
 
     def keep_private(self, name: str, data: bytes) -> Path:
         """Store ``data`` where only the checker can read and write it; returns its path."""

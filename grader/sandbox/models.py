@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from grader.config import SandboxLimits
+from grader.i18n import Message, _
 from grader.sandbox.errors import StudentCodeError, StudentFailure, StudentTimeout
 
 MAX_CONFIG_BYTES = 4 << 20
@@ -37,7 +38,7 @@ def count_params(model):
 """
 EVALUATOR_LIMITS = SandboxLimits(memory_mb=1024, program_timeout_s=120, check_timeout_s=120, cpu_seconds=300,
                                  max_disk_mb=64, restarts=0)
-MALFORMED = "the saved model is not a valid .keras file"
+MALFORMED = _("the saved model is not a valid .keras file")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +76,7 @@ def keras_layer_names() -> set[str]:
     return {name for name in dir(keras.layers) if not name.startswith("_")}
 
 
-def refusal(config: dict, allowed_layers: set[str], *, name_layers: bool = True) -> str | None:
+def refusal(config: dict, allowed_layers: set[str], *, name_layers: bool = True) -> Message | None:
     """Why this model config is refused, or None if every object in it is acceptable.
 
     Functional models hold ``__keras_tensor__`` entries (plain data about their
@@ -93,16 +94,17 @@ def refusal(config: dict, allowed_layers: set[str], *, name_layers: bool = True)
             functions = functions if functions is not None else keras_function_names()
             if item.get("config") in functions:
                 continue
-            return ("the model uses a function that is not a built-in Keras function: give activations and "
-                    "losses by name")
+            return _("the model uses a function that is not a built-in Keras function: give activations and "
+                     "losses by name")
         if name == "Lambda":
-            return "the model contains a Lambda layer, which carries Python code: use built-in layers only"
+            return _("the model contains a Lambda layer, which carries Python code: use built-in layers only")
         if not module.startswith("keras") or item.get("registered_name") not in (None, name):
-            return ("the model contains a class or function defined in your notebook: custom classes and "
-                    "functions are not accepted, use built-in Keras layers and activations by name")
+            return _("the model contains a class or function defined in your notebook: custom classes and "
+                     "functions are not accepted, use built-in Keras layers and activations by name")
         if module.startswith("keras.layers") and name not in allowed_layers | MODEL_CLASSES:
-            shown = f" {name}" if name_layers and name in keras_layer_names() else ""
-            return f"the model uses a layer{shown} that this assignment does not accept"
+            if name_layers and name in keras_layer_names():
+                return _("the model uses a layer {layer} that this assignment does not accept", layer=name)
+            return _("the model uses a layer that this assignment does not accept")
     return None
 
 
@@ -112,7 +114,7 @@ def read_config(data: bytes) -> dict:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             info = archive.getinfo("config.json")
             if info.file_size > MAX_CONFIG_BYTES:
-                raise StudentCodeError("the saved model's config is too large")
+                raise StudentCodeError(_("the saved model's config is too large"))
             config = json.loads(archive.read(info))
     except StudentCodeError:
         raise
@@ -172,24 +174,26 @@ class ModelGate:
         try:
             return keras.models.load_model(self.job.keep_private(name, data), safe_mode=True, compile=True)
         except Exception as error:  # a file that passed every check but does not load is the student's
-            detail = f": {type(error).__name__}: {error}"[:300] if verbatim else ""
-            raise StudentCodeError(f"the saved model could not be loaded{detail}") from None
+            if not verbatim:
+                raise StudentCodeError(_("the saved model could not be loaded")) from None
+            detail = f"{type(error).__name__}: {error}"[:298]
+            raise StudentCodeError(_("the saved model could not be loaded: {error}", error=detail)) from None
 
     def _check_size(self, data: bytes, name: str) -> None:
         """Build the model in the evaluator first: the checker only builds what loaded there within its caps."""
         try:
-            count, _ = self._evaluator_process().call("count_params", (ModelFile(name, data),), {},
+            count, _mutated = self._evaluator_process().call("count_params", (ModelFile(name, data),), {},
                                                       EVALUATOR_LIMITS.check_timeout_s)
         except StudentTimeout:
-            raise StudentCodeError("the saved model took too long to load") from None
+            raise StudentCodeError(_("the saved model took too long to load")) from None
         except StudentFailure:
-            raise StudentCodeError(f"the saved model could not be loaded within {EVALUATOR_LIMITS.memory_mb} MiB "
-                                   "of memory, or it is not a valid Keras model") from None
+            raise StudentCodeError(_("the saved model could not be loaded within {mb} MiB of memory, or it is not "
+                                     "a valid Keras model", mb=EVALUATOR_LIMITS.memory_mb)) from None
         if type(count) is not int:
-            raise StudentCodeError("the saved model could not be measured")
+            raise StudentCodeError(_("the saved model could not be measured"))
         if self.max_params is not None and count > self.max_params:
-            raise StudentCodeError(f"the model has more than the {self.max_params:,} parameters this assignment "
-                                   "accepts")
+            raise StudentCodeError(_("the model has more than the {limit} parameters this assignment accepts",
+                                     limit=self.max_params))
 
     def _evaluator_process(self):
         if self._starting is not None:

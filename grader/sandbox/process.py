@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from grader.config import SandboxLimits
+from grader.i18n import Message, _, _n
 from grader.sandbox import bwrap, gpu, protocol, seccomp
 from grader.sandbox.disk import DiskWatch
 from grader.sandbox.errors import (
-    MESSAGE_WITHHELD,
     StudentCodeError,
     StudentCrashed,
     StudentFailure,
@@ -164,10 +164,11 @@ class StudentProcess:
         would be killed with it. Waiting may happen on any thread.
         """
         if self._start_failure is not None:
-            raise type(self._start_failure)(f"the notebook program could not run: {self._start_failure}")
+            raise type(self._start_failure)(_("the notebook program could not run: {reason}",
+                                              reason=self._start_failure.message))
         if self._starts > self.limits.restarts:
-            raise StudentUnavailable("gave up after the student process failed "
-                                     f"{self._starts} times")
+            raise StudentUnavailable(_n("gave up after the student process failed {count} time",
+                                        "gave up after the student process failed {count} times", self._starts))
         self._starts += 1
         self.job.new_scratch(self.files)
         # A restart only needs the definitions: the visible tests ran the first time.
@@ -189,7 +190,7 @@ class StudentProcess:
         try:
             if self.gpu:
                 self._take_gpu_report()
-            ready = self._read_reply(self.limits.program_timeout_s, "running the notebook program")
+            ready = self._read_reply(self.limits.program_timeout_s, _("running the notebook program"))
             cells = self._checked(protocol.ready, ready, self._program_cells)
         except (StudentCrashed, StudentTimeout) as failure:
             self._start_failure = failure
@@ -202,7 +203,7 @@ class StudentProcess:
         """Read the runner's GPU report (sent before any student code ran)."""
         where = "the student process was given a GPU, but"
         try:
-            message = self._read_reply(self.limits.program_timeout_s, "loading TensorFlow")
+            message = self._read_reply(self.limits.program_timeout_s, _("loading TensorFlow"))
             self.gpu_report = self._checked(protocol.gpu_report, message)
         except StudentFailure as failure:
             if not self.require_gpu:
@@ -286,14 +287,16 @@ class StudentProcess:
         self._saw_hidden_inputs = self._saw_hidden_inputs or bool(args or kwargs)
         started = time.perf_counter()
         self._send(request)
-        doing = f"calling {name}" if op == "call" else f"reading {name}"
-        reply = self._checked(protocol.reply, self._read_reply(timeout, doing), len(args))
+        doing = _("calling {function}", function=name) if op == "call" else _("reading {name}", name=name)
+        answer = self._read_reply(timeout, doing, calling=name if op == "call" else "")
+        reply = self._checked(protocol.reply, answer, len(args))
         self.student_seconds += min(reply["seconds"], time.perf_counter() - started)  # never more than it took
         if reply["ok"]:
             return self._decode(reply["result"], request["out"]), reply["mutated"]
         if reply["missing"]:
-            raise StudentMissing(f"{name} is not defined{self._cell_errors()}")
-        raise StudentCodeError(f"{name} raised {self._student_error(reply)}")
+            raise self._missing(name)
+        error, raised = self._student_error(reply)
+        raise StudentCodeError(_("{function} raised {error}", function=name, error=error), raised=raised)
 
     def _checked(self, validate, *args):
         """``validate(*args)``; a protocol violation kills the process before it is raised."""
@@ -322,38 +325,56 @@ class StudentProcess:
                 return tuple(value)
             if _plain_number(value):
                 return value
-            raise StudentCrashed("the student process sent a malformed value")
+            raise StudentCrashed(_("the student process sent a malformed value"))
         max_bytes = int(self.limits.max_file_mb) << 20
         if result.get("npy") == out_base + ".npy":
             return _load_array(self.job.read_result(result["npy"], max_bytes))
         if result.get("keras") == out_base + ".keras":
             return self._models.load(self.job.read_result(result["keras"], max_bytes), result["keras"],
                                      verbatim=not self._saw_hidden_inputs)
-        raise StudentCrashed("the student process named a result file it was not given")
+        raise StudentCrashed(_("the student process named a result file it was not given"))
 
-    def _cell_errors(self) -> str:
+    def _missing(self, name: str) -> StudentMissing:
+        """``name`` is not defined: the first solution cell that raised is the likely reason."""
         failed = [c for c in self.cells if c["kind"] == "solution" and not c["ok"]]
         if not failed:
-            return ""
+            return StudentMissing(_("{function} is not defined", function=name))
         first = failed[0]
-        return f": your solution cell {first['id']!r} raised {self._student_error(first, verbatim=True)}"
+        error, raised = self._student_error(first, verbatim=True)
+        return StudentMissing(_("{function} is not defined: your solution cell '{cell}' raised {error}",
+                                function=name, cell=first["id"], error=error), raised=raised)
 
-    def _student_error(self, reply: dict, *, verbatim: bool = False) -> str:
-        """The student's exception as feedback may show it (see the class docstring)."""
+    def _student_error(self, reply: dict, *, verbatim: bool = False) -> tuple[Message | str, str]:
+        """The student's exception as feedback may show it (see the class docstring), and the class name it shows.
+
+        What the student process reported (its exception's class name and message, a cell id)
+        goes into the message as placeholder values, never as message text.
+        """
         error = reply.get("error", "")
         if verbatim or not self._saw_hidden_inputs:
             lines = {c["id"]: c["source"].count("\n") + 1 for c in self._program_cells}
             where = CELL_LINE.fullmatch(reply.get("where", ""))
-            place = f" ({where.group(0)})" if where and int(where.group(2)) <= lines.get(where.group(1), 0) else ""
-            message = f": {reply['message']}" if reply.get("message") else ""
-            return f"{error or 'an error'}{message}{place}"
+            if not (where and int(where.group(2)) <= lines.get(where.group(1), 0)):
+                where = None
+            named, message = error or _("an error"), reply.get("message")
+            place = _("cell {cell}, line {line}", cell=where.group(1), line=where.group(2)) if where else None
+            if message and place:
+                return _("{error}: {message} ({where})", error=named, message=message, where=place), error
+            if message:
+                return _("{error}: {message}", error=named, message=message), error
+            if place:
+                return _("{error} ({where})", error=named, where=place), error
+            return named, error
         blocked = BLOCKED_IMPORT.fullmatch(reply.get("message", ""))
         if error in ("ImportError", "ModuleNotFoundError") and blocked and blocked.group(1) in self.forbidden:
-            return f"{error}: {blocked.group(1)} is not available in this assignment (the grader hides it)"
+            return _("{error}: {module} is not available in this assignment (the grader hides it)",
+                     error=error, module=blocked.group(1)), error
         if reply.get("not_numeric") is True:
-            return "TypeError: returned a value that is not a number, a Keras model or an array of numbers"
-        shown = error if error in SHOWN_ERRORS else "an exception"
-        return f"{shown}; {MESSAGE_WITHHELD}"
+            return _("TypeError: returned a value that is not a number, a Keras model or an array of numbers"), \
+                "TypeError"
+        if error in SHOWN_ERRORS:
+            return _("{error}; the message of an error on hidden inputs is not shown", error=error), error
+        return _("an exception; the message of an error on hidden inputs is not shown"), ""
 
     # -- pipe -----------------------------------------------------------------------------
 
@@ -364,11 +385,16 @@ class StudentProcess:
         except (BrokenPipeError, OSError):
             pass  # the process is gone; reading the reply reports how it ended
 
-    def _read_reply(self, timeout: float, doing: str) -> dict:
+    def _read_reply(self, timeout: float, doing: Message, calling: str = "") -> dict:
+        """The next reply line, within ``timeout``; ``doing`` says what the process was doing, if it never comes.
+
+        ``calling``: the student function being called (see :class:`grader.sandbox.errors.StudentFailure`).
+        """
         budget = self._deadline - time.monotonic()
         if budget < timeout:
-            timeout = max(budget, 0.0)
-            doing += f" (the submission's time budget of {self.limits.submission_timeout_s:g} s ran out)"
+            timeout, calling = max(budget, 0.0), ""
+            doing = _("{doing} (the submission's time budget of {seconds} s ran out)", doing=doing,
+                      seconds=self.limits.submission_timeout_s)
         deadline = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
             selector.register(self._proc.stdout, selectors.EVENT_READ)
@@ -376,32 +402,39 @@ class StudentProcess:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not selector.select(remaining):
                     self.kill()
-                    raise StudentTimeout(f"timed out after {timeout:g} s while {doing}")
+                    raise StudentTimeout(_("timed out after {seconds} s while {doing}", seconds=timeout,
+                                           doing=doing), calling=calling)
                 chunk = os.read(self._proc.stdout.fileno(), 65536)
                 if not chunk:
-                    raise self._crash(doing)
+                    raise StudentCrashed(self._crash(doing), calling=calling)
                 self._buffer += chunk
                 if len(self._buffer) > MAX_REPLY_BYTES:
                     self.kill()
-                    raise StudentCrashed("the student process flooded the reply channel")
+                    raise StudentCrashed(_("the student process flooded the reply channel"), calling=calling)
         line, self._buffer = self._buffer.split(b"\n", 1)
         return self._checked(protocol.parse_line, line)
 
-    def _crash(self, doing: str) -> StudentCrashed:
+    def _crash(self, doing: Message) -> Message:
+        """Why the process ended while ``doing`` (its output closed), once it has been killed."""
         status = self._proc.wait()
-        over_memory, over_disk = self._cap.exceeded(), self._disk.exceeded
+        over_memory, disk = self._cap.exceeded(), self._disk
         self.kill()
         if over_memory:
-            return StudentCrashed(f"killed while {doing}: memory limit of {self.limits.memory_mb} MiB exceeded")
-        if over_disk:
-            return StudentCrashed(f"killed while {doing}: it {self._disk.reason}")
+            return _("killed while {doing}: memory limit of {mb} MiB exceeded", doing=doing, mb=self.limits.memory_mb)
+        if disk.exceeded and disk.hidden is not None:
+            return _("killed while {doing}: it hid part of its scratch folder from the disk cap: {why}", doing=doing,
+                     why=disk.hidden)
+        if disk.exceeded:
+            return _("killed while {doing}: it wrote more than {mb} MiB or {entries} files and folders",
+                     doing=doing, mb=disk.limit_bytes >> 20, entries=disk.max_entries)
         if status == -signal.SIGKILL or status == 128 + signal.SIGKILL:
-            return StudentCrashed(f"killed while {doing} (SIGKILL: the hard CPU time limit, or the code killed itself)")
+            return _("killed while {doing} (SIGKILL: the hard CPU time limit, or the code killed itself)", doing=doing)
         if status in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
-            return StudentCrashed(f"CPU time limit of {self.limits.cpu_seconds} s exceeded while {doing}")
+            return _("CPU time limit of {seconds} s exceeded while {doing}", seconds=self.limits.cpu_seconds,
+                     doing=doing)
         if self._saw_hidden_inputs:  # its exit status is a number it chose: a channel, so not shown
-            return StudentCrashed(f"the student process ended while {doing}")
-        return StudentCrashed(f"the student process ended (exit status {status}) while {doing}")
+            return _("the student process ended while {doing}", doing=doing)
+        return _("the student process ended (exit status {status}) while {doing}", status=str(status), doing=doing)
 
 
 def _declared_size_fits(data: bytes) -> None:
@@ -409,7 +442,7 @@ def _declared_size_fits(data: bytes) -> None:
     stream = io.BytesIO(data)
     version = np.lib.format.read_magic(stream)
     read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    shape, _, dtype = read_header(stream, max_header_size=10000)
+    shape, _fortran_order, dtype = read_header(stream, max_header_size=10000)
     if dtype.hasobject or dtype.itemsize * math.prod(shape) > len(data) - stream.tell():
         raise ValueError("the header declares more data than the file holds")
 
@@ -428,7 +461,7 @@ def _load_array(data: bytes) -> np.ndarray:
         _declared_size_fits(data)
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError, MemoryError, TypeError, OverflowError):
-        raise StudentCrashed("the student's result is not a valid .npy array") from None
+        raise StudentCrashed(_("the student's result is not a valid .npy array")) from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
-        raise StudentCrashed("the student's result is not an array of numbers")
+        raise StudentCrashed(_("the student's result is not an array of numbers"))
     return array

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 
+from grader.i18n import _
 from grader.sandbox.errors import StudentCrashed
 
 MAX_TEXT = 300
@@ -31,31 +32,31 @@ def parse_line(line: bytes) -> dict:
     try:
         message = json.loads(line, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
-        raise ProtocolViolation("the student process sent a malformed message") from None
+        raise ProtocolViolation(_("the student process sent a malformed message")) from None
     if not isinstance(message, dict):
-        raise ProtocolViolation("the student process sent a malformed message")
+        raise ProtocolViolation(_("the student process sent a malformed message"))
     if "protocol_violation" in message:
-        raise ProtocolViolation("the student process sent a message out of turn (its own code wrote to the "
-                                "runner's channel)")
+        raise ProtocolViolation(_("the student process sent a message out of turn (its own code wrote to the "
+                                  "runner's channel)"))
     return message
 
 
 def _text(value, field: str) -> str:
     if not isinstance(value, str):
-        raise ProtocolViolation(f"the student process sent a malformed message ({field})")
+        raise ProtocolViolation(_("the student process sent a malformed message ({part})", part=field))
     return value[:MAX_TEXT]
 
 
 def _flag(value, field: str) -> bool:
     if type(value) is not bool:
-        raise ProtocolViolation(f"the student process sent a malformed message ({field})")
+        raise ProtocolViolation(_("the student process sent a malformed message ({part})", part=field))
     return value
 
 
 def seconds(value) -> float:
     """A timing the runner reported: a finite, non-negative number of seconds."""
     if type(value) not in (int, float) or not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
-        raise ProtocolViolation("the student process sent a malformed message (a timing)")
+        raise ProtocolViolation(_("the student process sent a malformed message ({part})", part="a timing"))
     return float(value)
 
 
@@ -69,11 +70,11 @@ def ready(message: dict, program_cells: list[dict]) -> list[dict]:
     """The cells of a ``{"ready": true, "cells": [...]}`` message: one per program cell, in program order."""
     cells = message.get("cells")
     if message.get("ready") is not True or not isinstance(cells, list) or len(cells) != len(program_cells):
-        raise ProtocolViolation("the student process sent a malformed start message")
+        raise ProtocolViolation(_("the student process sent a malformed start message"))
     outcomes = []
     for cell, expected in zip(cells, program_cells):
         if not isinstance(cell, dict) or cell.get("id") != expected["id"] or cell.get("kind") != expected["kind"]:
-            raise ProtocolViolation("the student process sent a malformed start message (cells)")
+            raise ProtocolViolation(_("the student process sent a malformed start message ({part})", part="cells"))
         outcome = {"id": expected["id"], "kind": expected["kind"], "ok": _flag(cell.get("ok"), "ok"),
                    "seconds": seconds(cell.get("seconds"))}
         if not outcome["ok"]:
@@ -92,12 +93,12 @@ def gpu_report(message: dict) -> dict:
     """The runner's ``{"gpu": {...}}`` report (:func:`grader.sandbox.runner.prepare_gpu`): exactly its fields."""
     report = message.get("gpu")
     if not isinstance(report, dict) or set(report) != {*GPU_FLAGS, *GPU_TEXTS, *GPU_LISTS}:
-        raise ProtocolViolation("the student process sent a malformed GPU report")
+        raise ProtocolViolation(_("the student process sent a malformed GPU report"))
     checked = {key: _flag(report[key], key) for key in GPU_FLAGS}
     checked.update({key: _text(report[key], key) for key in GPU_TEXTS})
     for key in GPU_LISTS:
         if not isinstance(report[key], list) or len(report[key]) > MAX_NAMES:
-            raise ProtocolViolation(f"the student process sent a malformed message ({key})")
+            raise ProtocolViolation(_("the student process sent a malformed message ({part})", part=key))
         checked[key] = [_text(name, key) for name in report[key]]
     return checked
 
@@ -107,11 +108,11 @@ def reply(message: dict, argument_count: int) -> dict:
     ok = _flag(message.get("ok"), "ok")
     mutated = message.get("mutated", [])
     if not isinstance(mutated, list) or any(type(i) is not int or not 0 <= i < argument_count for i in mutated):
-        raise ProtocolViolation("the student process sent a malformed message (mutated)")
+        raise ProtocolViolation(_("the student process sent a malformed message ({part})", part="mutated"))
     checked = {"ok": ok, "seconds": seconds(message.get("seconds", 0.0)), "mutated": sorted(set(mutated))}
     if ok:
         if not isinstance(message.get("result"), dict):
-            raise ProtocolViolation("the student process sent a malformed message (result)")
+            raise ProtocolViolation(_("the student process sent a malformed message ({part})", part="result"))
         return {**checked, "result": message["result"]}
     return {**checked, "missing": _flag(message.get("missing", False), "missing"),
             "not_numeric": _flag(message.get("not_numeric", False), "not_numeric"), **_error_fields(message)}

@@ -20,6 +20,7 @@ from keras_student import check_the_corpus, failures, outcome, program_in_folder
 from proxy import Harness  # noqa: E402
 
 from grader.assignment import Assignment  # noqa: E402
+from grader.i18n import format_number  # noqa: E402
 from grader.notebook.cells import grade_id, solution_code  # noqa: E402
 
 ASSIGNMENT = Assignment.find("fcn")
@@ -92,5 +93,5 @@ def test_the_hidden_iou_is_measured_for_tas():
     namespace = {**program(), "model": program()["build_fcn"](11)}  # untrained: below the bar
     result = outcome(ASSIGNMENT, namespace, "trained_model_mean_iou")
     assert result["outcome"] == "failed" and set(result["measured"]) == {"mean_iou", "pixel_accuracy"}
-    assert f"is {result['measured']['mean_iou']:.3f} (pixel accuracy {result['measured']['pixel_accuracy']:.3f})" \
-        in result["message"]
+    iou, accuracy = (format_number(result["measured"][name], "en") for name in ("mean_iou", "pixel_accuracy"))
+    assert f"is {iou} (pixel accuracy {accuracy})" in result["message"]  # the figures as the message writes them

@@ -30,6 +30,7 @@ from proxy import Harness  # noqa: E402
 
 import reference  # noqa: E402
 from grader.assignment import Assignment  # noqa: E402
+from grader.i18n import format_number  # noqa: E402
 from grader.notebook.cells import grade_id  # noqa: E402
 from reference.data import holdout_digits, pad_to_32  # noqa: E402
 
@@ -123,7 +124,8 @@ def test_the_accuracy_and_the_filter_rises_are_measured_for_tas():
     """Run as the harness runs them, the checks record the figures their bars are set on, failed or passed."""
     accuracy = outcome(ASSIGNMENT, dict(program()), "trained_model_accuracy")  # an untrained LeNet: fails
     assert accuracy["outcome"] == "failed" and set(accuracy["measured"]) == {"accuracy"}
-    assert f"{accuracy['measured']['accuracy']:.1%} of the" in accuracy["message"]
+    percent = format_number(round(100 * accuracy["measured"]["accuracy"], 1), "en")  # as the message writes it
+    assert f"{percent}% of the" in accuracy["message"]
     rises = outcome(ASSIGNMENT, dict(program()), "filter_visualization_first_layer")
     assert rises["outcome"] == "passed", rises["message"]
     measured = rises["measured"]

@@ -67,7 +67,7 @@ def test_cases_are_described_by_their_parameters():
     assert describe({**case, "v": 2, "padding": 1, "n": 2, "q": 3}) == "H=4, W=5, k=3x2, stride=2, padding=1, N=2, Q=3"
     assert CHECKS_MODULE["describe_size"]({"n": 7, "k": 3, "padding": 0, "stride": 2}) == \
         "n=7, k=3, padding=0, stride=2"
-    assert CHECKS_MODULE["describe_pad"]({"n": 1, "h": 2, "w": 3, "c": 1, "p": 2, "integer": True, "seed": 1}) == \
+    assert str(CHECKS_MODULE["describe_pad"]({"n": 1, "h": 2, "w": 3, "c": 1, "p": 2, "integer": True, "seed": 1})) == \
         "x of shape (1, 2, 3, 1), p=2, integer x"
 
 

@@ -4,29 +4,52 @@ import numpy as np
 import pytest
 
 from grader.checks.api import (
-    FLOAT32_PRECISION,
     MAX_MEASUREMENTS,
     CheckFailed,
     expect_close,
     expect_depends_on,
     expect_equal,
     expect_shape,
+    float32_precision,
     how_many,
     measure,
     measurements,
     shape_mismatch,
 )
+from grader.i18n import Message, _
+
+PRECISION = "matches only to float32 precision: compute in float64"
 
 
-@pytest.mark.parametrize(("wrong", "size", "words"), [(1, 12, "one"), (3, 12, "some"), (6, 12, "most"),
-                                                      (12, 12, "all 12")])
-def test_counts_are_coarse_words(wrong, size, words):
-    assert how_many(wrong, size) == words
+@pytest.mark.parametrize(("wrong", "size", "case"), [(1, 12, "one"), (3, 12, "some"), (6, 12, "most"),
+                                                     (12, 12, "all")])
+def test_counts_are_coarse_cases(wrong, size, case):
+    assert how_many(wrong, size) == case
+
+
+@pytest.mark.parametrize(("wrong", "size", "words"), [
+    (1, 12, "at one of 12 positions"), (3, 12, "at some of 12 positions"), (6, 12, "at most of 12 positions"),
+    (12, 12, "at all 12 positions"), (1, 1, "at its only position")])
+def test_a_value_mismatch_is_one_whole_message_per_case(wrong, size, words):
+    values = np.arange(size, dtype=float)
+    actual = values.copy()
+    actual[:wrong] += 424242
+    with pytest.raises(CheckFailed) as failed:
+        expect_close(actual, values)
+    assert isinstance(failed.value.message, Message)
+    value = "value" if size == 1 else "values"
+    assert str(failed.value) == (f"the result differs from the expected {value} {words} "
+                                 "(tolerance rtol=1e-06, atol=1e-09)")
 
 
 def test_a_shape_mismatch_names_the_expected_shape_and_the_wrong_axes_only():
-    assert shape_mismatch((0, 424242, 313131), (7, 1)) == "has more dimensions than the expected shape (7, 1)"
-    assert shape_mismatch((7, 424242), (7, 1)) == "has the wrong size along axis 1: expected shape (7, 1)"
+    assert str(shape_mismatch((0, 424242, 313131), (7, 1))) == \
+        "the result has more dimensions than the expected shape (7, 1)"
+    assert str(shape_mismatch((424242,), (7, 1))) == "the result has fewer dimensions than the expected shape (7, 1)"
+    assert str(shape_mismatch((7, 424242), (7, 1), _("the output"))) == \
+        "the output has the wrong size along axis 1: expected shape (7, 1)"
+    assert str(shape_mismatch((8, 424242), (7, 1))) == \
+        "the result has the wrong size along axis 0, 1: expected shape (7, 1)"
 
 
 @pytest.mark.parametrize("call", [
@@ -55,8 +78,8 @@ def test_a_float32_result_is_told_to_compute_in_float64():
     result, expected = _sums(np.float32)
     with pytest.raises(CheckFailed) as failed:
         expect_close(result, expected)
-    assert str(failed.value) == f"the result {FLOAT32_PRECISION}"
-    assert FLOAT32_PRECISION == "matches only to float32 precision: compute in float64"
+    assert failed.value.message == float32_precision()
+    assert str(failed.value) == f"the result {PRECISION}"
 
 
 def test_float32_arithmetic_returned_as_float64_is_a_precision_failure_too():
@@ -67,9 +90,9 @@ def test_float32_arithmetic_returned_as_float64_is_a_precision_failure_too():
 
 def test_a_float32_result_fails_even_where_its_values_happen_to_be_exact():
     """Small integers are exact in float32: the dtype alone says the computation was float32."""
-    with pytest.raises(CheckFailed, match=FLOAT32_PRECISION):
+    with pytest.raises(CheckFailed, match=PRECISION):
         expect_close(np.array([[9, -20], [22, 11]], np.float32), np.array([[9.0, -20.0], [22.0, 11.0]]))
-    with pytest.raises(CheckFailed, match=FLOAT32_PRECISION):
+    with pytest.raises(CheckFailed, match=PRECISION):
         expect_close(np.ones(3, np.float16), np.ones(3))
 
 

@@ -116,7 +116,7 @@ def test_giving_up_after_loops_is_not_run_not_a_crash():
     outcomes = run_checks(checks_calling("f", "g", "h"), process, seed=0)
     assert [(o["outcome"], o["cause"]) for o in outcomes] == [
         ("timeout", ENDLESS_LOOP), ("timeout", ENDLESS_LOOP), (NOT_RUN, GAVE_UP)]
-    assert outcomes[2]["message"] == "not run: the grader stopped restarting your code after f, g did not finish"
+    assert outcomes[2]["message"] == "not run: the grader stopped restarting your code after f and g did not finish"
 
 
 def test_giving_up_after_crashes_stays_a_crash():

@@ -102,7 +102,7 @@ def _tree_rss() -> int:
 
 def test_a_file_declaring_a_huge_model_costs_only_the_confined_evaluator(student):
     before = psutil.Process().memory_info().rss
-    with pytest.raises(StudentCodeError, match=f"{EVALUATOR_LIMITS.memory_mb} MiB|parameters"):
+    with pytest.raises(StudentCodeError, match=f"{EVALUATOR_LIMITS.memory_mb:,} MiB|parameters"):
         student.call("huge", (), {}, timeout=120)
     assert psutil.Process().memory_info().rss - before < 512 << 20, "the checker built the model itself"
     assert _tree_rss() < 3 << 30

@@ -35,6 +35,6 @@ def test_only_cells_a_student_added_are_reported():
 
 def test_dropped_cells_in_words():
     assert describe([]) == ""
-    assert describe([{"position": 4, "defines": ["helper", "np"]}]) == "code cell 4 (defines helper, np)"
+    assert str(describe([{"position": 4, "defines": ["helper", "np"]}])) == "code cell 4 (defines helper and np)"
     cells = [{"position": 4, "defines": []}, {"position": 5, "defines": ["f"]}, {"position": 9, "defines": []}]
-    assert describe(cells) == "code cell 4, code cell 5 (defines f) and code cell 9"
+    assert str(describe(cells)) == "code cell 4, code cell 5 (defines f), and code cell 9"

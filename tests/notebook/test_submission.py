@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from grader.notebook import submission as sub
 from grader.notebook.submission import MAX_CONTAINERS, MAX_DEPTH, JsonShape, Ungradable, read_submission, sha256
 
-RELEASE = Path(__file__).resolve().parents[2] / "release"
+RELEASE = Path(__file__).resolve().parents[2] / "release" / "en"
 
 
 def write(tmp_path, data: bytes):

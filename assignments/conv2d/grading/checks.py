@@ -13,6 +13,7 @@ import numpy as np
 
 import reference
 from grader.checks import CheckFailed, check, expect_array, expect_close, expect_depends_on, expect_shape
+from grader.i18n import _, _n
 
 LECTURE_X = np.array([[1, 2, 2, -2], [1, 0, 2, 4], [2, -1, -1, 3], [0, 0, -3, -2]], dtype=np.float64)
 LECTURE_W = np.array([[1, 0, 3], [2, -1, -1], [0, 1, -3]], dtype=np.float64)
@@ -28,8 +29,10 @@ def _call(student, name, *args):
     result = student.call(name, *args)
     if student.last_mutated:
         names = CORRELATE_ARGS if name == "correlate2d" else CONV_ARGS
-        changed = ", ".join(names[i] for i in student.last_mutated)
-        raise CheckFailed(f"{name} modified its input {changed} in place; build new arrays instead")
+        changed = [names[i] for i in student.last_mutated]
+        raise CheckFailed(_n("{function} modified its input {inputs} in place; build new arrays instead",
+                             "{function} modified its inputs {inputs} in place; build new arrays instead",
+                             len(changed), function=name, inputs=changed))
     return result
 
 
@@ -37,7 +40,7 @@ def _expect_float(result, what):
     """Integer inputs must still give a float result."""
     result = expect_array(result, what)
     if result.dtype.kind != "f":
-        raise CheckFailed(f"{what} should be a float array (use float64)")
+        raise CheckFailed(_("{what} should be a float array (use float64)", what=what))
     return result
 
 
@@ -91,10 +94,10 @@ def _expect_uses_inputs(student, name, args, result, rng, what):
 def correlate2d_lecture_example(student, rng):
     """correlate2d reproduces the lecture's 4x4 * 3x3 example, and the same sizes with hidden values."""
     result = _call(student, "correlate2d", LECTURE_X, LECTURE_W)
-    expect_close(result, reference.correlate2d(LECTURE_X, LECTURE_W), what="the result for the lecture's example")
+    expect_close(result, reference.correlate2d(LECTURE_X, LECTURE_W), what=_("the result for the lecture's example"))
     x, w = rng.normal(size=LECTURE_X.shape), rng.normal(size=LECTURE_W.shape)
     expect_close(_call(student, "correlate2d", x, w), reference.correlate2d(x, w),
-                 what="the result for a 4x4 image and a 3x3 kernel with hidden values (the lecture's sizes)")
+                 what=_("the result for a 4x4 image and a 3x3 kernel with hidden values (the lecture's sizes)"))
 
 
 @check(cell="correlate2d_tests", points=1)
@@ -106,7 +109,7 @@ def correlate2d_output_shape(student, rng):
     for h, w, u, v in sizes:
         args = (rng.normal(size=(h, w)), rng.normal(size=(u, v)))
         result = _call(student, "correlate2d", *args)
-        what = f"the result for a {h}x{w} image and a {u}x{v} kernel"
+        what = _("the result for a {h}x{w} image and a {u}x{v} kernel", h=h, w=w, u=u, v=v)
         results.append((args, expect_shape(result, (h - u + 1, w - v + 1), what=what), what))
     _expect_uses_inputs(student, "correlate2d", *results[0][:2], rng, results[0][2])
 
@@ -114,12 +117,12 @@ def correlate2d_output_shape(student, rng):
 @check(cell="correlate2d_tests", points=1)
 def correlate2d_does_not_flip_kernel(student, rng):
     """correlate2d computes cross-correlation (no kernel flip) on random non-square inputs."""
-    for _ in range(3):
+    for _repeat in range(3):
         h, w = _sides(rng, low=4, high=12)
         u, v = _kernel_size(rng, h, w, low=2)
         x, k = rng.normal(size=(h, w)), rng.normal(size=(u, v))
         expect_close(_call(student, "correlate2d", x, k), reference.correlate2d(x, k),
-                     what=f"the result for a {h}x{w} image and a {u}x{v} kernel")
+                     what=_("the result for a {h}x{w} image and a {u}x{v} kernel", h=h, w=w, u=u, v=v))
 
 
 @check(cell="correlate2d_tests", points=1)
@@ -127,16 +130,15 @@ def correlate2d_edge_cases(student, rng):
     """correlate2d handles 1x1 kernels, kernels as large as the image, integer inputs, and keeps its inputs."""
     h, w = _sides(rng, low=2)
     x = rng.normal(size=(h, w))
-    cases = [("a 1x1 kernel", x, rng.normal(size=(1, 1))),
-             ("a kernel as large as the image", x, rng.normal(size=(h, w)))]
+    cases = [(_("the result for a 1x1 kernel"), x, rng.normal(size=(1, 1))),
+             (_("the result for a kernel as large as the image"), x, rng.normal(size=(h, w)))]
     for what, image, kernel in cases:
-        expect_close(_call(student, "correlate2d", image, kernel), reference.correlate2d(image, kernel),
-                     what=f"the result for {what}")
+        expect_close(_call(student, "correlate2d", image, kernel), reference.correlate2d(image, kernel), what=what)
     x_int = rng.integers(-9, 10, size=(h, w))
-    for what, kernel in [("integer inputs", rng.integers(-9, 10, size=(2, 2))),
-                         ("an integer image and a float kernel", rng.normal(size=(2, 2)))]:
-        result = _expect_float(_call(student, "correlate2d", x_int, kernel), f"the result for {what}")
-        expect_close(result, reference.correlate2d(x_int, kernel), what=f"the result for {what}")
+    for what, kernel in [(_("the result for integer inputs"), rng.integers(-9, 10, size=(2, 2))),
+                         (_("the result for an integer image and a float kernel"), rng.normal(size=(2, 2)))]:
+        result = _expect_float(_call(student, "correlate2d", x_int, kernel), what)
+        expect_close(result, reference.correlate2d(x_int, kernel), what=what)
 
 
 # ----------------------------------------------------------------------------- conv2d (6 points)
@@ -145,9 +147,9 @@ def correlate2d_edge_cases(student, rng):
 def conv2d_lecture_example(student, rng):
     """conv2d reproduces the lecture's example as one image, one channel, one filter, and hidden values."""
     x, w, b = LECTURE_X.reshape(1, 4, 4, 1), LECTURE_W.reshape(3, 3, 1, 1), np.zeros(1)
-    _check_conv(student, x, w, b, "the result for the lecture's example")
+    _check_conv(student, x, w, b, _("the result for the lecture's example"))
     _check_conv(student, rng.normal(size=x.shape), rng.normal(size=w.shape), b,
-                "the result for one 4x4 image and one 3x3 filter with hidden values (the lecture's sizes)")
+                _("the result for one 4x4 image and one 3x3 filter with hidden values (the lecture's sizes)"))
 
 
 @check(cell="conv2d_tests", points=1)
@@ -161,7 +163,8 @@ def conv2d_output_shape(student, rng):
     for shape in [(n, h, w, p, u, v, q), (1, h, w, p, 1, 1, q), (n, w, h, q, w, h, p)]:
         n_, h_, w_, p_, u_, v_, q_ = shape
         args = _conv_case(rng, *shape)
-        what = f"the result for x of shape {(n_, h_, w_, p_)} and w of shape {(u_, v_, p_, q_)}"
+        what = _("the result for x of shape {x_shape} and w of shape {w_shape}",
+                 x_shape=(n_, h_, w_, p_), w_shape=(u_, v_, p_, q_))
         results.append((args, expect_shape(_call(student, "conv2d", *args), (n_, h_ - u_ + 1, w_ - v_ + 1, q_),
                                            what=what), what))
     _expect_uses_inputs(student, "conv2d", *results[0][:2], rng, results[0][2])
@@ -170,12 +173,13 @@ def conv2d_output_shape(student, rng):
 @check(cell="conv2d_tests", points=1)
 def conv2d_sums_over_input_channels(student, rng):
     """conv2d sums over all P input channels (bias zero here)."""
-    for _ in range(2):
+    for _repeat in range(2):
         h, w = _sides(rng)
         p, q = int(rng.integers(2, 5)), int(rng.integers(1, 4))
         u, v = _kernel_size(rng, h, w, low=2)
         x, k = rng.normal(size=(int(rng.integers(1, 3)), h, w, p)), rng.normal(size=(u, v, p, q))
-        _check_conv(student, x, k, np.zeros(q), f"the result for P={p} input channels")
+        _check_conv(student, x, k, np.zeros(q), _n("the result for P={count} input channel",
+                                                     "the result for P={count} input channels", p))
 
 
 @check(cell="conv2d_tests", points=1)
@@ -185,8 +189,10 @@ def conv2d_adds_bias_per_filter(student, rng):
     p, q = _channels(rng, low=2)
     x, k, b = _conv_case(rng, 2, h, w, p, 2, 3, q)
     _check_conv(student, x, np.zeros_like(k), b,
-                f"the result for all-zero kernels (only the biases) with Q={q} filters")
-    _check_conv(student, x, k, b, f"the result for Q={q} filters with different biases")
+                _n("the result for an all-zero kernel (only the bias) with Q={count} filter",
+                   "the result for all-zero kernels (only the biases) with Q={count} filters", q))
+    _check_conv(student, x, k, b, _n("the result for Q={count} filter with its bias",
+                                     "the result for Q={count} filters with different biases", q))
 
 
 @check(cell="conv2d_tests", points=1)
@@ -195,14 +201,15 @@ def conv2d_multichannel_random(student, rng):
     h, w = _sides(rng, low=4, high=12)
     p, q = _channels(rng, low=2)
     shapes = [(int(rng.integers(2, 4)), h, w, p, *_kernel_size(rng, h, w, low=2), q)]
-    for _ in range(2):
+    for _repeat in range(2):
         h, w = _sides(rng)
         p, q = _channels(rng)
         shapes.append((int(rng.integers(1, 4)), h, w, p, *_kernel_size(rng, h, w), q))
     for shape in shapes:
         n, h, w, p, u, v, q = shape
         _check_conv(student, *_conv_case(rng, *shape),
-                    f"the result for x of shape {(n, h, w, p)} and w of shape {(u, v, p, q)}")
+                    _("the result for x of shape {x_shape} and w of shape {w_shape}",
+                      x_shape=(n, h, w, p), w_shape=(u, v, p, q)))
 
 
 @check(cell="conv2d_tests", points=1)
@@ -210,10 +217,12 @@ def conv2d_edge_cases(student, rng):
     """conv2d handles 1x1 kernels, kernels as large as the image, integer inputs, and keeps its inputs."""
     h, w = _sides(rng, low=2)
     p, q = _channels(rng, low=2)
-    _check_conv(student, *_conv_case(rng, 2, h, w, p, 1, 1, q), "the result for a 1x1 kernel")
-    _check_conv(student, *_conv_case(rng, 2, h, w, p, h, w, q), "the result for a kernel as large as the image")
+    _check_conv(student, *_conv_case(rng, 2, h, w, p, 1, 1, q), _("the result for a 1x1 kernel"))
+    _check_conv(student, *_conv_case(rng, 2, h, w, p, h, w, q), _("the result for a kernel as large as the image"))
     x = rng.integers(-9, 10, size=(2, h, w, p))
-    for what, k, b in [("integer inputs", rng.integers(-9, 10, size=(2, 2, p, q)), rng.integers(1, 10, size=q)),
-                       ("an integer x with float w and b", rng.normal(size=(2, 2, p, q)), _bias(rng, q))]:
-        result = _expect_float(_call(student, "conv2d", x, k, b), f"the result for {what}")
-        expect_close(result, reference.conv2d(x, k, b), what=f"the result for {what}")
+    for what, k, b in [(_("the result for integer inputs"), rng.integers(-9, 10, size=(2, 2, p, q)),
+                        rng.integers(1, 10, size=q)),
+                       (_("the result for an integer x with float w and b"), rng.normal(size=(2, 2, p, q)),
+                        _bias(rng, q))]:
+        result = _expect_float(_call(student, "conv2d", x, k, b), what)
+        expect_close(result, reference.conv2d(x, k, b), what=what)

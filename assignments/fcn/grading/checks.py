@@ -62,7 +62,9 @@ from hypothesis import strategies as st
 
 import reference
 from grader.checks import CheckFailed, check, expect_array, expect_property, how_many, measure, shape_mismatch
+from grader.checks.api import ALL, MOST, ONE
 from grader.checks.keras import compiled_loss
+from grader.i18n import _, _n
 from reference.data import holdout_digits, make_segmentation_set
 
 NUM_CLASSES = 11
@@ -85,21 +87,26 @@ warnings.filterwarnings("ignore", message="Skipping variable loading for optimiz
 # ----------------------------------------------------------------------------- helpers: mean_iou
 
 def _iou(student, y_true, y_pred, num_classes, what):
-    """The student's mean IoU as a float; fails on arrays, NaN or changed inputs."""
+    """The student's mean IoU as a float; fails on arrays, NaN or changed inputs.
+
+    ``what`` names the case, a noun phrase (a message): "a perfect prediction of a (5, 7) label map".
+    """
     result = student.call("mean_iou", y_true, y_pred, num_classes)
     if student.last_mutated:
-        changed = ", ".join(IOU_ARGS[i] for i in student.last_mutated)
-        raise CheckFailed(f"mean_iou modified its input {changed} in place; build new arrays instead")
+        changed = [IOU_ARGS[i] for i in student.last_mutated]
+        raise CheckFailed(_n("{function} modified its input {inputs} in place; build new arrays instead",
+                             "{function} modified its inputs {inputs} in place; build new arrays instead",
+                             len(changed), function="mean_iou", inputs=changed))
     if isinstance(result, bool) or not isinstance(result, (int, float, np.ndarray)):
-        raise CheckFailed(f"mean_iou should return one number for {what}")
+        raise CheckFailed(_("mean_iou should return one number for {case}", case=what))
     if isinstance(result, np.ndarray):
-        result = expect_array(result, f"the result for {what}")
+        result = expect_array(result, _("the result for {case}", case=what))
         if result.size != 1:
-            raise CheckFailed(f"mean_iou should return one number, not an array of several, for {what}")
+            raise CheckFailed(_("mean_iou should return one number, not an array of several, for {case}", case=what))
         result = result.reshape(())
     value = float(result)
     if not np.isfinite(value):
-        raise CheckFailed(f"mean_iou returned NaN or an infinite value for {what}")
+        raise CheckFailed(_("mean_iou returned NaN or an infinite value for {case}", case=what))
     return value
 
 
@@ -107,7 +114,8 @@ def _expect_iou(student, y_true, y_pred, num_classes, what):
     value = _iou(student, y_true, y_pred, num_classes, what)
     expected = reference.mean_iou(y_true, y_pred, num_classes)
     if not np.isclose(value, expected, rtol=1e-6, atol=1e-9):
-        raise CheckFailed(f"mean_iou gives a wrong value for {what}: expected {expected:.6g}")
+        raise CheckFailed(_("mean_iou gives a wrong value for {case}: expected {expected}",
+                            case=what, expected=format(expected, ".6g")))
 
 
 def _absent(y_true, y_pred, num_classes) -> list[int]:
@@ -150,10 +158,12 @@ def _iou_cases(draw):
     return _IouCase(shape, num_classes, true_classes, pred_classes, draw(st.integers(0, 2**32 - 1)))
 
 
-def _describe(case: _IouCase) -> str:
+def _describe(case: _IouCase):
+    """The case in the words of the property check's message (a message: "absent classes" is translated)."""
     y_true, y_pred = case._label_maps()
     absent = _absent(y_true, y_pred, case.num_classes)
-    return f"shape={case.shape}, num_classes={case.num_classes}, absent classes: {absent}"
+    return _("shape={shape}, num_classes={num_classes}, absent classes: {absent}",
+             shape=case.shape, num_classes=str(case.num_classes), absent=str(absent))
 
 
 # ----------------------------------------------------------------------------- helpers: Keras models
@@ -172,7 +182,7 @@ def _model(value, what):
     import keras
 
     if not isinstance(value, keras.Model):
-        raise CheckFailed(f"{what} should be a Keras model, got {type(value).__name__}")
+        raise CheckFailed(_("{name} should be a Keras model, got {type}", name=what, type=type(value).__name__))
     return value
 
 
@@ -193,14 +203,15 @@ def _predict(model, x, what):
         for start in range(0, len(x), PREDICT_BATCH):
             out = model(x[start:start + PREDICT_BATCH], training=False)
             if isinstance(out, (list, tuple, dict)):
-                raise CheckFailed(f"{what} should have one output, got {len(out)}")
+                raise CheckFailed(_("{model} should have one output, got {count}", model=what, count=len(out)))
             parts.append(np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float64))
     except CheckFailed:
         raise
     except Exception as error:  # noqa: BLE001  (the student's architecture, run here on an allow-listed, safe model)
         # Keras' own text names the student's layers: only its class is shown.
-        raise CheckFailed(f"{what} could not be applied to an input of shape {x.shape} ({type(error).__name__}): "
-                          "check that every layer accepts any height and width divisible by 4") from None
+        raise CheckFailed(_("{model} could not be applied to an input of shape {shape} ({error}): check that every "
+                            "layer accepts any height and width divisible by 4",
+                            model=what, shape=x.shape, error=type(error).__name__)) from None
     return np.concatenate(parts)
 
 
@@ -211,17 +222,39 @@ def _sides(rng):
 
 
 def _expect_probabilities(out, what, atol=1e-4):
+    """Fail unless ``out`` holds probabilities along its last axis; ``what`` names it (a message)."""
     if not np.all(np.isfinite(out)):
-        raise CheckFailed(f"{what} contains NaN or infinite values")
+        raise CheckFailed(_("{output} contains NaN or infinite values", output=what))
     if out.min() < -atol:
-        raise CheckFailed(f"{what} has negative values: expected softmax probabilities")
+        raise CheckFailed(_("{what} has negative values: expected softmax probabilities", what=what))
     sums = out.sum(axis=-1)
     wrong = np.abs(sums - 1) > atol
     if wrong.any():
-        raise CheckFailed(
-            f"{what}: the class probabilities (the last axis) do not sum to 1 at "
-            f"{how_many(int(wrong.sum()), wrong.size)} of {wrong.size} pixels; "
-            "apply the softmax over the last (class) axis")
+        raise CheckFailed(_not_summing_to_one(int(wrong.sum()), wrong.size, what))
+
+
+def _not_summing_to_one(wrong, size, what):
+    """The message of ``wrong`` of ``size`` pixels whose class probabilities do not sum to 1, said coarsely."""
+    case = how_many(wrong, size)
+    if case == ALL:
+        return _n("{what}: the class probabilities (the last axis) do not sum to 1 at its only pixel; "
+                  "apply the softmax over the last (class) axis",
+                  "{what}: the class probabilities (the last axis) do not sum to 1 at all {count} pixels; "
+                  "apply the softmax over the last (class) axis", size, what=what)
+    if case == ONE:
+        return _n("{what}: the class probabilities (the last axis) do not sum to 1 at one of {count} pixels; "
+                  "apply the softmax over the last (class) axis",
+                  "{what}: the class probabilities (the last axis) do not sum to 1 at one of {count} pixels; "
+                  "apply the softmax over the last (class) axis", size, what=what)
+    if case == MOST:
+        return _n("{what}: the class probabilities (the last axis) do not sum to 1 at most of {count} pixels; "
+                  "apply the softmax over the last (class) axis",
+                  "{what}: the class probabilities (the last axis) do not sum to 1 at most of {count} pixels; "
+                  "apply the softmax over the last (class) axis", size, what=what)
+    return _n("{what}: the class probabilities (the last axis) do not sum to 1 at some of {count} pixels; "
+              "apply the softmax over the last (class) axis",
+              "{what}: the class probabilities (the last axis) do not sum to 1 at some of {count} pixels; "
+              "apply the softmax over the last (class) axis", size, what=what)
 
 
 def _hidden_canvases(rng, n=HIDDEN_CANVASES):
@@ -236,21 +269,22 @@ def mean_iou_hand_examples(student, rng):
     """mean_iou: perfect = 1, disjoint = 0, any shape, counted over the whole set of images."""
     h, w = int(rng.integers(5, 12)), int(rng.integers(5, 12))
     y = _labels(rng, np.arange(4), (h, w))
-    value = _iou(student, y, y.copy(), 4, f"a perfect prediction of a ({h}, {w}) label map")
+    value = _iou(student, y, y.copy(), 4, _("a perfect prediction of a {shape} label map", shape=(h, w)))
     if not np.isclose(value, 1.0):
-        raise CheckFailed("mean_iou gives a wrong value for a perfect prediction: expected 1")
-    value = _iou(student, y, (y + 1) % 4, 4, f"a ({h}, {w}) prediction that is wrong at every pixel")
+        raise CheckFailed(_("mean_iou gives a wrong value for a perfect prediction: expected 1"))
+    value = _iou(student, y, (y + 1) % 4, 4, _("a {shape} prediction that is wrong at every pixel", shape=(h, w)))
     if not np.isclose(value, 0.0, atol=1e-9):
-        raise CheckFailed("mean_iou gives a wrong value for a prediction that is wrong at every pixel: expected 0")
+        raise CheckFailed(_("mean_iou gives a wrong value for a prediction that is wrong at every pixel: expected 0"))
     y_true = _labels(rng, np.arange(3), (h * w,))
     y_pred = _noisy(rng, y_true, np.arange(3))
     for shape in [(h * w,), (h, w), (1, h, w)]:
-        _expect_iou(student, y_true.reshape(shape), y_pred.reshape(shape), 3, f"label maps of shape {shape}")
+        _expect_iou(student, y_true.reshape(shape), y_pred.reshape(shape), 3,
+                    _("label maps of shape {shape}", shape=shape))
     # A batch whose images differ in their classes: counted over all pixels at once, not image by image.
     n = int(rng.integers(3, 5))
     y_true = np.stack([_labels(rng, [0, 1 + i % 3], (h, w)) for i in range(n)])
     y_pred = _noisy(rng, y_true, np.arange(4), keep=0.7)
-    _expect_iou(student, y_true, y_pred, 4, f"a batch of label maps of shape {y_true.shape}")
+    _expect_iou(student, y_true, y_pred, 4, _("a batch of label maps of shape {shape}", shape=y_true.shape))
 
 
 @check(cell="mean_iou_tests", points=1)
@@ -259,17 +293,22 @@ def mean_iou_absent_classes(student, rng):
     h, w = int(rng.integers(6, 12)), int(rng.integers(6, 12))
     used = np.sort(rng.choice(np.arange(1, NUM_CLASSES), size=2, replace=False))
     y_true = _labels(rng, [0, *used], (h, w))
-    for what, y_pred in [("a perfect prediction", y_true.copy()),
-                         ("a partly wrong prediction", _noisy(rng, y_true, [0, *used]))]:
-        _expect_iou(student, y_true, y_pred, NUM_CLASSES,
-                    f"{what} of a ({h}, {w}) label map with num_classes={NUM_CLASSES}, "
-                    f"absent classes: {_absent(y_true, y_pred, NUM_CLASSES)}")
+    for perfect, y_pred in [(True, y_true.copy()), (False, _noisy(rng, y_true, [0, *used]))]:
+        case = {"shape": (h, w), "num_classes": str(NUM_CLASSES), "absent": str(_absent(y_true, y_pred, NUM_CLASSES))}
+        if perfect:
+            what = _("a perfect prediction of a {shape} label map with num_classes={num_classes}, "
+                     "absent classes: {absent}", **case)
+        else:
+            what = _("a partly wrong prediction of a {shape} label map with num_classes={num_classes}, "
+                     "absent classes: {absent}", **case)
+        _expect_iou(student, y_true, y_pred, NUM_CLASSES, what)
     extra = int(rng.choice([c for c in range(1, NUM_CLASSES) if c not in used]))
     y_pred = y_true.copy()
     y_pred[0, :2] = extra
     _expect_iou(student, y_true, y_pred, NUM_CLASSES,
-                f"a ({h}, {w}) prediction with class {extra} in y_pred only (it counts, with IoU 0), "
-                f"absent classes: {_absent(y_true, y_pred, NUM_CLASSES)}")
+                _("a {shape} prediction with class {extra} in y_pred only (it counts, with IoU 0), "
+                  "absent classes: {absent}", shape=(h, w), extra=str(extra),
+                  absent=str(_absent(y_true, y_pred, NUM_CLASSES))))
 
 
 @check(cell="mean_iou_tests", points=1)
@@ -277,7 +316,7 @@ def mean_iou_matches_reference(student, rng):
     """mean_iou matches the reference on random label maps of random shapes (smallest failing case reported)."""
     def _differs(case: _IouCase):
         y_true, y_pred = case._label_maps()
-        _expect_iou(student, y_true, y_pred, case.num_classes, "these label maps")
+        _expect_iou(student, y_true, y_pred, case.num_classes, _("these label maps"))
 
     expect_property(_iou_cases(), _differs, rng, _describe, max_examples=PROPERTY_EXAMPLES)
 
@@ -291,13 +330,17 @@ def build_fcn_is_fully_convolutional(student, rng):
     names = _layer_classes(model)
     found = sorted({n for n in names if n in NOT_FULLY_CONVOLUTIONAL})
     if found:
-        raise CheckFailed(f"the network contains {' and '.join(found)} layer(s) (layers: {', '.join(names)}); "
-                          "a fully convolutional network has none: use a 1x1 Conv2D for the per-pixel classes")
+        raise CheckFailed(_("the network contains {found} layer(s) (layers: {layers}); a fully convolutional "
+                            "network has none: use a 1x1 Conv2D for the per-pixel classes",
+                            found=found, layers=", ".join(names)))
     shape = tuple(model.inputs[0].shape)
     if shape[1:] != (None, None, 1):
-        raise CheckFailed(f"the input {shape_mismatch(shape[1:], (None, None, 1))}: any height and width")
+        what = _("the input")
+        raise CheckFailed(_("{problem}: any height and width",
+                            problem=shape_mismatch(shape[1:], (None, None, 1), what)))
     if not any(n in UPSAMPLING for n in names):
-        raise CheckFailed(f"the decoder has no Conv2DTranspose or UpSampling2D layer (layers: {', '.join(names)})")
+        raise CheckFailed(_("the decoder has no Conv2DTranspose or UpSampling2D layer (layers: {layers})",
+                            layers=", ".join(names)))
 
 
 @check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
@@ -308,11 +351,12 @@ def build_fcn_output_shape(student, rng):
     for num_classes, size in [(NUM_CLASSES, (64, 64)), (NUM_CLASSES, (h, w)), (k, (h, w))]:
         model = _built(student, num_classes)
         x = np.zeros((2, *size, 1), np.float32)
-        out = _predict(model, x, f"build_fcn({num_classes})")
+        call = f"build_fcn({num_classes})"
+        out = _predict(model, x, call)
         if out.shape != (2, *size, num_classes):
-            raise CheckFailed(f"build_fcn({num_classes})'s output for an input of shape {x.shape} "
-                              f"{shape_mismatch(out.shape, (2, *size, num_classes))}: the decoder must restore "
-                              "H x W and the last axis must hold one value per class")
+            what = _("{call}'s output for an input of shape {shape}", call=call, shape=x.shape)
+            raise CheckFailed(_("{problem}: the decoder must restore H x W and the last axis must hold one value "
+                                "per class", problem=shape_mismatch(out.shape, (2, *size, num_classes), what)))
 
 
 @check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
@@ -321,8 +365,9 @@ def build_fcn_softmax_over_classes(student, rng):
     h, w = _sides(rng)
     model = _built(student)
     x = rng.random((2, h, w, 1)).astype(np.float32)
-    _expect_probabilities(_predict(model, x, f"build_fcn({NUM_CLASSES})"),
-                          f"the output of build_fcn({NUM_CLASSES}) for a random input of shape {x.shape}")
+    call = f"build_fcn({NUM_CLASSES})"
+    _expect_probabilities(_predict(model, x, call),
+                          _("the output of {call} for a random input of shape {shape}", call=call, shape=x.shape))
 
 
 @check(cell="build_fcn_tests", points=1, timeout=KERAS_TIMEOUT)
@@ -330,13 +375,13 @@ def build_fcn_compiled_for_labels(student, rng):
     """build_fcn compiles the model with sparse_categorical_crossentropy on probabilities."""
     name, from_logits = compiled_loss(_built(student))
     if name is None:
-        raise CheckFailed("the model is not compiled: "
-                          "call model.compile(..., loss=\"sparse_categorical_crossentropy\")")
+        raise CheckFailed(_("the model is not compiled: "
+                            "call model.compile(..., loss=\"sparse_categorical_crossentropy\")"))
     if name != "sparsecategoricalcrossentropy":
-        raise CheckFailed(f"the model is compiled with the loss {name!r}, expected sparse_categorical_crossentropy "
-                          "(the labels are class numbers per pixel, not one-hot vectors)")
+        raise CheckFailed(_("the model is compiled with the loss {loss}, expected sparse_categorical_crossentropy "
+                            "(the labels are class numbers per pixel, not one-hot vectors)", loss=repr(name)))
     if from_logits:
-        raise CheckFailed("the loss has from_logits=True, but the network already ends in a softmax")
+        raise CheckFailed(_("the loss has from_logits=True, but the network already ends in a softmax"))
 
 
 # ----------------------------------------------------------------------------- the trained model (3 points)
@@ -345,12 +390,12 @@ def build_fcn_compiled_for_labels(student, rng):
 def trained_model_outputs_masks(student, rng):
     """model maps 64x64 canvases to per-pixel class probabilities of the same size."""
     model = _trained(student)
-    images, _ = _hidden_canvases(rng, n=8)
+    images, _masks = _hidden_canvases(rng, n=8)
     out = _predict(model, images, "model")
     if out.shape != (*images.shape[:3], NUM_CLASSES):
-        raise CheckFailed(f"model's output for canvases of shape {images.shape} "
-                          f"{shape_mismatch(out.shape, (*images.shape[:3], NUM_CLASSES))}")
-    _expect_probabilities(out, f"the output of model for canvases of shape {images.shape}")
+        raise CheckFailed(shape_mismatch(out.shape, (*images.shape[:3], NUM_CLASSES),
+                                         _("model's output for canvases of shape {shape}", shape=images.shape)))
+    _expect_probabilities(out, _("the output of model for canvases of shape {shape}", shape=images.shape))
 
 
 @check(cell="train_tests", points=2, timeout=KERAS_TIMEOUT)
@@ -360,11 +405,14 @@ def trained_model_mean_iou(student, rng):
     images, masks = _hidden_canvases(rng)
     out = _predict(model, images, "model")
     if out.shape != (*masks.shape, NUM_CLASSES):
-        raise CheckFailed(f"model's output for canvases of shape {images.shape} "
-                          f"{shape_mismatch(out.shape, (*masks.shape, NUM_CLASSES))}")
+        raise CheckFailed(shape_mismatch(out.shape, (*masks.shape, NUM_CLASSES),
+                                         _("model's output for canvases of shape {shape}", shape=images.shape)))
     predicted = out.argmax(axis=-1)
     value = measure("mean_iou", reference.mean_iou(masks, predicted, NUM_CLASSES))
     accuracy = measure("pixel_accuracy", float(np.mean(predicted == masks)))
     if value < IOU_THRESHOLD:
-        raise CheckFailed(f"the mean IoU of model on {len(images)} hidden 64x64 canvases is {value:.3f} "
-                          f"(pixel accuracy {accuracy:.3f}); at least {IOU_THRESHOLD:.2f} is needed")
+        raise CheckFailed(_n("the mean IoU of model on {count} hidden 64x64 canvas is {value} (pixel accuracy "
+                             "{accuracy}); at least {needed} is needed",
+                             "the mean IoU of model on {count} hidden 64x64 canvases is {value} (pixel accuracy "
+                             "{accuracy}); at least {needed} is needed",
+                             len(images), value=value, accuracy=accuracy, needed=IOU_THRESHOLD))

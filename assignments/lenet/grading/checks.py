@@ -51,6 +51,7 @@ import numpy as np
 
 from grader.checks import CheckFailed, check, expect_array, expect_close, expect_shape, measure, shape_mismatch
 from grader.checks.keras import compiled_loss
+from grader.i18n import _, _n
 from reference.data import holdout_digits, pad_to_32
 from reference.lenet import (
     INPUT_SHAPE,
@@ -67,7 +68,6 @@ ACCURACY_THRESHOLD = 0.85     # stated in the notebook; the reference reaches ab
 ACTIVATION_GAIN = 0.05        # stated in the notebook: the least rise of a filter's mean activation
 RELATIVE_GAIN = 0.5           # stated in the notebook: and at least half of the reference's rise
 SATURATED = 0.7               # a filter whose mean activation on random images is beyond +-0.7 is not tried
-CONV_LAYERS = {0: ("first", 6), 1: ("second", 16)}
 EXPECTED_ACTIVATIONS = ["tanh", "tanh", "tanh", "tanh", "softmax"]
 TIMEOUT = 120                 # seconds per call: Keras models cross the sandbox as files
 N_IMAGES = 8
@@ -85,7 +85,7 @@ def _student_lenet(student):
     """The model ``build_lenet()`` returns, or a failure that says what came back instead."""
     model = student.call("build_lenet")
     if not isinstance(model, _keras().Model):
-        raise CheckFailed(f"build_lenet() should return a keras.Model, got {type(model).__name__}")
+        raise CheckFailed(_("build_lenet() should return a keras.Model, got {type}", type=type(model).__name__))
     return model
 
 
@@ -124,42 +124,53 @@ def _random_weights(rng, model):
 
 
 def _random_lenets(rng):
-    """("Sequential", model) and ("functional", model): the lecture's LeNet with the same random weights."""
+    """(a Sequential LeNet, model) and (a functional LeNet, model): the lecture's LeNet with the same random weights.
+
+    Each model comes with what the messages call it, a noun phrase.
+    """
     sequential, functional = build_lenet(), build_lenet(functional=True)
     weights = _random_weights(rng, sequential)
     sequential.set_weights(weights)
     functional.set_weights(weights)
-    return [("Sequential", sequential), ("functional", functional)]
+    return [(_("a Sequential LeNet"), sequential), (_("a functional LeNet"), functional)]
 
 
 def _holdout_images(rng, n=N_IMAGES):
-    x, _ = holdout_digits()
+    x, _labels = holdout_digits()
     return pad_to_32(x[np.sort(rng.choice(len(x), size=n, replace=False))])
 
 
-def _check_feature_output(student, rng, index, what):
+def _feature_output(index, lenet):
+    """What the messages call output ``index`` of the feature model of ``lenet``."""
+    if index == 0:
+        return _("the feature model's first output (probabilities) for {lenet}", lenet=lenet)
+    return _("the feature model's second output (first Conv2D feature maps) for {lenet}", lenet=lenet)
+
+
+def _check_feature_output(student, rng, index):
     images = _holdout_images(rng)
-    for kind, model in _random_lenets(rng):
+    for lenet, model in _random_lenets(rng):
         expected = np.asarray(build_feature_model(model).predict(images, verbose=0)[index])
         actual = student.call("feature_model_output", model, images, index)
-        label = f"the feature model's {what} for a {kind} LeNet"
+        label = _feature_output(index, lenet)
         try:
             expect_shape(actual, expected.shape, label)
         except CheckFailed as failure:
-            raise CheckFailed(f"{failure} (build_feature_model must return a model with two outputs, in this "
-                              "order: the probabilities (n, 10) and the first Conv2D layer's maps "
-                              "(n, 28, 28, 6))") from None
+            raise CheckFailed(_("{problem} (build_feature_model must return a model with two outputs, in this "
+                                "order: the probabilities (n, 10) and the first Conv2D layer's maps "
+                                "(n, 28, 28, 6))", problem=failure.message)) from None
         expect_close(actual, expected, rtol=1e-4, atol=1e-5, what=label)
 
 
-def _visualisation(student, model, filter_index, conv_index, kind):
+def _visualisation(student, model, filter_index, conv_index, lenet):
     result = student.call("filter_image", model, filter_index, conv_index)
-    what = f"visualize_filter(model, {filter_index}, conv_index={conv_index}) for a {kind} LeNet"
+    what = _("visualize_filter(model, {filter_index}, conv_index={conv_index}) for {lenet}",
+             filter_index=str(filter_index), conv_index=str(conv_index), lenet=lenet)
     result = expect_shape(result, (1, *INPUT_SHAPE), what)
     if result.dtype.kind != "f":
-        raise CheckFailed(f"{what} should return a float array")
+        raise CheckFailed(_("{call} should return a float array", call=what))
     if not np.all(np.isfinite(result)):
-        raise CheckFailed(f"{what} contains NaN or infinite values")
+        raise CheckFailed(_("{call} contains NaN or infinite values", call=what))
     return result
 
 
@@ -173,15 +184,25 @@ def _unsaturated_filters(rng, before, conv_index, n):
     return [high[0], *[k for k in candidates if k != high[0]][:n - 1]]
 
 
+def _too_small_rise(conv_index, **values):
+    """The message of a filter of Conv2D layer ``conv_index`` (0 the first, 1 the second) that rose too little."""
+    if conv_index == 0:
+        return _("for filter {k} of the first Conv2D layer of {lenet} the mean activation is {before} on random "
+                 "images and rises by {gain} on your image; the gradient ascent described in the notebook raises it "
+                 "by {reference_gain}, and a rise of at least {needed} (0.05, and half of that) is needed", **values)
+    return _("for filter {k} of the second Conv2D layer of {lenet} the mean activation is {before} on random "
+             "images and rises by {gain} on your image; the gradient ascent described in the notebook raises it "
+             "by {reference_gain}, and a rise of at least {needed} (0.05, and half of that) is needed", **values)
+
+
 def _check_excitation(student, rng, conv_index, per_model=2):
     """The student's image raises the filter's mean activation by ACTIVATION_GAIN and half the reference's rise."""
-    layer, _ = CONV_LAYERS[conv_index]
     random_images = rng.uniform(size=(16, *INPUT_SHAPE)).astype(np.float32)
     least = {"rise_over_bar": [], "rise": [], "reference_rise": []}  # for TAs: the least of each, measured
-    for kind, model in _random_lenets(rng):
+    for lenet, model in _random_lenets(rng):
         before = filter_activations(model, random_images, conv_index).mean(axis=0)
         for k in _unsaturated_filters(rng, before, conv_index, per_model):
-            image = _visualisation(student, model, k, conv_index, kind)
+            image = _visualisation(student, model, k, conv_index, lenet)
             gain = float(filter_activations(model, image, conv_index)[0, k]) - before[k]
             reference_gain = float(filter_activations(model, visualize_filter(model, k, conv_index=conv_index),
                                                       conv_index)[0, k]) - before[k]
@@ -190,11 +211,8 @@ def _check_excitation(student, rng, conv_index, per_model=2):
                 least[name].append(value)
                 measure(name, min(least[name]))
             if not gain >= needed:
-                raise CheckFailed(
-                    f"for filter {k} of the {layer} Conv2D layer of a {kind} LeNet the mean activation is "
-                    f"{before[k]:+.3f} on random images and rises by {gain:+.3f} on your image; the gradient ascent "
-                    f"described in the notebook raises it by {reference_gain:.3f}, and a rise of at least "
-                    f"{needed:.3f} (0.05, and half of that) is needed")
+                raise CheckFailed(_too_small_rise(conv_index, k=k, lenet=lenet, before=before[k], gain=gain,
+                                                  reference_gain=reference_gain, needed=needed))
 
 
 # ----------------------------------------------------------------------------- build_lenet (4 points)
@@ -205,14 +223,16 @@ def lenet_input_and_layer_types(student, rng):
     model = _student_lenet(student)
     shape = _input_shape(model)
     if shape != INPUT_SHAPE:
-        raise CheckFailed(f"the model's input per image {shape_mismatch(shape, INPUT_SHAPE)}: "
-                          "one grey-scale 32x32 digit (padded from 28x28)")
+        what = _("the model's input per image")
+        raise CheckFailed(_("{problem}: one grey-scale 32x32 digit (padded from 28x28)",
+                            problem=shape_mismatch(shape, INPUT_SHAPE, what)))
     kinds = [type(layer).__name__ for layer in _proper_layers(model)]
     if kinds != list(LAYER_TYPES):
-        hint = ""
+        found, expected = ", ".join(kinds), ", ".join(LAYER_TYPES)
         if "MaxPooling2D" in kinds:
-            hint = "; the lecture's LeNet-5 uses AveragePooling2D, not MaxPooling2D"
-        raise CheckFailed(f"the layers are {', '.join(kinds)}; expected {', '.join(LAYER_TYPES)}{hint}")
+            raise CheckFailed(_("the layers are {found}; expected {expected}; the lecture's LeNet-5 uses "
+                                "AveragePooling2D, not MaxPooling2D", found=found, expected=expected))
+        raise CheckFailed(_("the layers are {found}; expected {expected}", found=found, expected=expected))
 
 
 @check(cell="build_lenet_tests", points=1, timeout=TIMEOUT)
@@ -223,19 +243,23 @@ def lenet_output_shapes_and_parameters(student, rng):
     for number, layer in enumerate(layers, start=1):
         padding = getattr(layer, "padding", "valid")
         if padding != "valid":
-            raise CheckFailed(f"layer {number} ({type(layer).__name__}) uses padding={padding!r}; the lecture's "
-                              "LeNet-5 uses 'valid' (no padding), so a 5x5 kernel turns 32x32 into 28x28")
+            raise CheckFailed(_("layer {number} ({layer}) uses padding={padding}; the lecture's LeNet-5 uses "
+                                "'valid' (no padding), so a 5x5 kernel turns 32x32 into 28x28",
+                                number=number, layer=type(layer).__name__, padding=repr(padding)))
     shapes = _output_shapes(layers, _input_shape(model))
     expected = expected_output_shapes()
     for number, (layer, shape, wanted) in enumerate(zip(layers, shapes, expected), start=1):
         if shape != wanted:
-            raise CheckFailed(f"the output of layer {number} ({type(layer).__name__}) per image "
-                              f"{shape_mismatch(shape, wanted)}")
-    if len(shapes) != len(expected):
-        raise CheckFailed(f"the model has {'fewer' if len(shapes) < len(expected) else 'more'} layers than the "
-                          f"lecture's {len(expected)}")
+            raise CheckFailed(shape_mismatch(shape, wanted, _("the output of layer {number} ({layer}) per image",
+                                                              number=number, layer=type(layer).__name__)))
+    if len(shapes) < len(expected):
+        raise CheckFailed(_("the model has fewer layers than the lecture's {count}", count=len(expected)))
+    if len(shapes) > len(expected):
+        raise CheckFailed(_("the model has more layers than the lecture's {count}", count=len(expected)))
     if model.count_params() != N_PARAMETERS:
-        raise CheckFailed(f"the model has {model.count_params():,} parameters, expected {N_PARAMETERS:,}")
+        raise CheckFailed(_n("the model has {count} parameter, expected {expected}",
+                             "the model has {count} parameters, expected {expected}",
+                             model.count_params(), expected=N_PARAMETERS))
 
 
 @check(cell="build_lenet_tests", points=1, timeout=TIMEOUT)
@@ -245,8 +269,13 @@ def lenet_activations(student, rng):
     found = [getattr(layer.activation, "__name__", str(layer.activation))
              for layer in _proper_layers(model) if hasattr(layer, "activation")]
     if found != EXPECTED_ACTIVATIONS:
-        raise CheckFailed(f"the activations of the Conv2D and Dense layers are {', '.join(found) or 'none'}; "
-                          f"expected {', '.join(EXPECTED_ACTIVATIONS)} (tanh as in the lecture, softmax at the output)")
+        expected = ", ".join(EXPECTED_ACTIVATIONS)
+        if not found:
+            raise CheckFailed(_("the activations of the Conv2D and Dense layers are none; expected {expected} "
+                                "(tanh as in the lecture, softmax at the output)", expected=expected))
+        raise CheckFailed(_("the activations of the Conv2D and Dense layers are {found}; expected {expected} "
+                            "(tanh as in the lecture, softmax at the output)", found=", ".join(found),
+                            expected=expected))
 
 
 @check(cell="build_lenet_tests", points=1, timeout=TIMEOUT)
@@ -254,13 +283,16 @@ def lenet_compiled_loss(student, rng):
     """build_lenet returns a model compiled with the categorical crossentropy loss."""
     name, from_logits = compiled_loss(_student_lenet(student))
     if name is None:
-        raise CheckFailed("the model is not compiled: call model.compile(loss=\"categorical_crossentropy\", ...) "
-                          "before returning it")
+        raise CheckFailed(_("the model is not compiled: call model.compile(loss=\"categorical_crossentropy\", ...) "
+                            "before returning it"))
     if name != "categoricalcrossentropy":
-        hint = " (the labels are one-hot vectors)" if "sparse" in name else ""
-        raise CheckFailed(f"the model is compiled with the loss {name!r}; expected categorical_crossentropy{hint}")
+        if "sparse" in name:
+            raise CheckFailed(_("the model is compiled with the loss {loss}; expected categorical_crossentropy "
+                                "(the labels are one-hot vectors)", loss=repr(name)))
+        raise CheckFailed(_("the model is compiled with the loss {loss}; expected categorical_crossentropy",
+                            loss=repr(name)))
     if from_logits:
-        raise CheckFailed("the loss has from_logits=True, but the last layer already applies softmax")
+        raise CheckFailed(_("the loss has from_logits=True, but the last layer already applies softmax"))
 
 
 # ----------------------------------------------------------------------------- training (2 points)
@@ -270,21 +302,27 @@ def trained_model_accuracy(student, rng):
     """The trained `model` recognises at least 85% of the held-out digits."""
     model = student.get("model")
     if not isinstance(model, _keras().Model):
-        raise CheckFailed(f"the variable model should hold the trained keras.Model, got {type(model).__name__}")
+        raise CheckFailed(_("the variable model should hold the trained keras.Model, got {type}",
+                            type=type(model).__name__))
     shape = _input_shape(model)
     if shape != INPUT_SHAPE:
-        raise CheckFailed(f"the trained model's input per image {shape_mismatch(shape, INPUT_SHAPE)} (the digits "
-                          "after padding), so it cannot be evaluated on them")
+        what = _("the trained model's input per image")
+        raise CheckFailed(_("{problem} (the digits after padding), so it cannot be evaluated on them",
+                            problem=shape_mismatch(shape, INPUT_SHAPE, what)))
     x, y = holdout_digits()
     probabilities = expect_array(np.asarray(model.predict(pad_to_32(x), batch_size=250, verbose=0)),
-                                 "the trained model's output")
+                                 _("the trained model's output"))
     if probabilities.shape != (len(y), 10):
-        raise CheckFailed(f"the trained model's output has shape {probabilities.shape} for {len(y)} digits, "
-                          f"expected ({len(y)}, 10)")
+        raise CheckFailed(_n("the trained model's output has shape {shape} for {count} digit, expected {expected}",
+                             "the trained model's output has shape {shape} for {count} digits, expected {expected}",
+                             len(y), shape=probabilities.shape, expected=(len(y), 10)))
     accuracy = measure("accuracy", float(np.mean(np.argmax(probabilities, axis=1) == y)))
     if not accuracy >= ACCURACY_THRESHOLD:
-        raise CheckFailed(f"the trained model recognises {accuracy:.1%} of the {len(y):,} held-out digits; "
-                          f"at least {ACCURACY_THRESHOLD:.0%} is needed")
+        raise CheckFailed(_n("the trained model recognises {percent}% of the {count} held-out digit; "
+                             "at least {needed}% is needed",
+                             "the trained model recognises {percent}% of the {count} held-out digits; "
+                             "at least {needed}% is needed",
+                             len(y), percent=round(100 * accuracy, 1), needed=round(100 * ACCURACY_THRESHOLD)))
 
 
 # ----------------------------------------------------------------------------- feature model (2 points)
@@ -292,13 +330,13 @@ def trained_model_accuracy(student, rng):
 @check(cell="feature_model_tests", points=1, timeout=TIMEOUT)
 def feature_model_probabilities(student, rng):
     """The feature model's first output is the model's own prediction (Sequential and functional LeNets)."""
-    _check_feature_output(student, rng, 0, "first output (probabilities)")
+    _check_feature_output(student, rng, 0)
 
 
 @check(cell="feature_model_tests", points=1, timeout=TIMEOUT)
 def feature_model_first_conv_maps(student, rng):
     """The feature model's second output is the first Conv2D layer's feature maps (Sequential and functional)."""
-    _check_feature_output(student, rng, 1, "second output (first Conv2D feature maps)")
+    _check_feature_output(student, rng, 1)
 
 
 # ----------------------------------------------------------------------------- filter visualisation (2 points)

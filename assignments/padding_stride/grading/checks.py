@@ -30,6 +30,8 @@ from grader.checks import (
     expect_property,
     shape_mismatch,
 )
+from grader.checks.api import RESULT
+from grader.i18n import _, _n
 
 # The lecture's padding slide: a 6x6 image padded to 8x8 and the 3x3 vertical edge filter.
 LECTURE_X = np.array([[3, 3, 4, 4, 7, 0],
@@ -63,20 +65,22 @@ def _call(student, name, *args, **kwargs):
     result = student.call(name, *args, **kwargs)
     if student.last_mutated:
         names = ARGUMENTS.get(name, ())
-        changed = ", ".join(names[i] if i < len(names) else f"argument {i}" for i in student.last_mutated)
-        raise CheckFailed(f"{name} modified its input {changed} in place; build new arrays instead")
+        changed = [names[i] if i < len(names) else _("argument {index}", index=i) for i in student.last_mutated]
+        raise CheckFailed(_n("{function} modified its input {inputs} in place; build new arrays instead",
+                             "{function} modified its inputs {inputs} in place; build new arrays instead",
+                             len(changed), function=name, inputs=changed))
     return result
 
 
-def _expect_shape(result, shape, what="the result"):
+def _expect_shape(result, shape, what=RESULT):
     """Fail naming the expected shape and the wrong axes (never the student's shape or values)."""
     result = expect_array(result, what)
     if result.shape != tuple(shape):
-        raise CheckFailed(f"{what} {shape_mismatch(result.shape, shape)}")
+        raise CheckFailed(shape_mismatch(result.shape, shape, what))
     return result
 
 
-def _expect_values(result, expected, what="the result"):
+def _expect_values(result, expected, what=RESULT):
     _expect_shape(result, expected.shape, what)
     expect_close(result, expected, what=what)
 
@@ -85,7 +89,7 @@ def _expect_float(result, what):
     """Integer inputs must still give a float result."""
     result = expect_array(result, what)
     if result.dtype.kind != "f":
-        raise CheckFailed(f"{what} should be a float array (use float64)")
+        raise CheckFailed(_("{what} should be a float array (use float64)", what=what))
     return result
 
 
@@ -94,9 +98,9 @@ def _expect_int(result, what):
     if isinstance(result, np.ndarray) and result.ndim == 0:
         result = result.item()
     if isinstance(result, bool) or not isinstance(result, (int, float)):
-        raise CheckFailed(f"{what} should be an int")
+        raise CheckFailed(_("{what} should be an int", what=what))
     if isinstance(result, float):
-        raise CheckFailed(f"{what} is a float; output_size must return an int (use // rather than /)")
+        raise CheckFailed(_("{what} is a float; output_size must return an int (use // rather than /)", what=what))
     return result
 
 
@@ -120,8 +124,10 @@ def pad_cases(draw):
 
 
 def describe_pad(case):
-    kind = ", integer x" if case["integer"] else ""
-    return f"x of shape {(case['n'], case['h'], case['w'], case['c'])}, p={case['p']}{kind}"
+    shape = (case["n"], case["h"], case["w"], case["c"])
+    if case["integer"]:
+        return _("x of shape {shape}, p={p}, integer x", shape=shape, p=case["p"])
+    return _("x of shape {shape}, p={p}", shape=shape, p=case["p"])
 
 
 @st.composite
@@ -193,10 +199,10 @@ def zero_pad_lecture_example(student, rng):
     """zero_pad turns the lecture's 6x6 image into the 8x8 one with a ring of zeros, also for hidden values."""
     x = LECTURE_X.reshape(1, 6, 6, 1)
     _expect_values(_call(student, "zero_pad", x, 1), reference.zero_pad(x, 1),
-                   what="the result for the lecture's 6x6 image with p=1")
+                   what=_("the result for the lecture's 6x6 image with p=1"))
     hidden = rng.integers(0, 10, size=x.shape).astype(np.float64)
     _expect_values(_call(student, "zero_pad", hidden, 1), reference.zero_pad(hidden, 1),
-                   what="the result for a 6x6 image with hidden values and p=1 (the lecture's sizes)")
+                   what=_("the result for a 6x6 image with hidden values and p=1 (the lecture's sizes)"))
 
 
 @check(cell="zero_pad_tests", points=1)
@@ -215,25 +221,28 @@ def zero_pad_matches_reference(student, rng):
 # ----------------------------------------------------------------------------- output_size (3 points)
 
 LECTURE_SIZES = [
-    ((6, 3, 1, 1), "the lecture's 6x6 image padded to 8x8 with a 3x3 kernel"),
-    ((6, 3, "same", 1), "the lecture's 6x6 image, 3x3 kernel, padding='same'"),
-    ((6, 3, 0, 1), "the lecture's 6x6 image without padding"),
-    ((7, 3, 0, 2), "the lecture's 7x7 input, 3x3 kernel, stride 2"),
-    ((7, 3, "valid", 2), "the lecture's 7x7 input, 3x3 kernel, stride 2, padding='valid'"),
-    ((32, 5, "valid", 1), "LeNet's first layer, 32x32 input and a 5x5 kernel"),
+    ((6, 3, 1, 1), _("the lecture's 6x6 image padded to 8x8 with a 3x3 kernel")),
+    ((6, 3, "same", 1), _("the lecture's 6x6 image, 3x3 kernel, padding='same'")),
+    ((6, 3, 0, 1), _("the lecture's 6x6 image without padding")),
+    ((7, 3, 0, 2), _("the lecture's 7x7 input, 3x3 kernel, stride 2")),
+    ((7, 3, "valid", 2), _("the lecture's 7x7 input, 3x3 kernel, stride 2, padding='valid'")),
+    ((32, 5, "valid", 1), _("LeNet's first layer, 32x32 input and a 5x5 kernel")),
 ]
 
 
 @check(cell="output_size_tests", points=1)
 def output_size_lecture_examples(student, rng):
     """output_size gives the lecture's sizes (6 -> 6 with p=1, 7 -> 3 with stride 2, 32 -> 28), and for hidden n."""
-    for args, what in LECTURE_SIZES:
-        result = _expect_int(_call(student, "output_size", *args), f"output_size{args!r} ({what})")
-        expect_equal(result, reference.output_size(*args), what=f"output_size{args!r} ({what})")
-    for (n, k, padding, stride), what in LECTURE_SIZES:
+    for args, example in LECTURE_SIZES:
+        what = _("output_size{arguments} ({example})", arguments=repr(args), example=example)
+        result = _expect_int(_call(student, "output_size", *args), what)
+        expect_equal(result, reference.output_size(*args), what=what)
+    for (n, k, padding, stride), example in LECTURE_SIZES:
         # the same kernel, padding and stride on a hidden input size, never one of the lecture's
         args = (int(rng.choice([m for m in range(k, 41) if m != n])), k, padding, stride)
-        label = f"output_size for the settings of {what} (k={k}, padding={padding!r}, stride={stride}) on a hidden n"
+        settings = f"k={k}, padding={padding!r}, stride={stride}"
+        label = _("output_size for the settings of {example} ({settings}) on a hidden n", example=example,
+                  settings=settings)
         expect_equal(_expect_int(_call(student, "output_size", *args), label), reference.output_size(*args),
                      what=label)
 
@@ -241,7 +250,7 @@ def output_size_lecture_examples(student, rng):
 def _size_fails(student):
     def _wrong(case):
         args = (case["n"], case["k"], case["padding"], case["stride"])
-        result = _expect_int(_call(student, "output_size", *args), "the result")
+        result = _expect_int(_call(student, "output_size", *args), RESULT)
         expect_equal(result, reference.output_size(*args))
 
     return _wrong
@@ -268,15 +277,17 @@ def conv2d_lecture_examples(student, rng):
     """conv2d reproduces the lecture: 6x6 padded to 8x8 with its filter, and a hidden 7x7 input with stride 2 -> 3x3."""
     x, w, b = LECTURE_X.reshape(1, 6, 6, 1), EDGE.reshape(3, 3, 1, 1), np.zeros(1)
     for padding in (1, "same"):
+        setting = f"padding={padding!r}"
         _expect_values(_call(student, "conv2d", x, w, b, stride=1, padding=padding),
                        reference.conv2d(x, w, b, padding=padding),
-                       what=f"the result for the lecture's 6x6 image and edge filter with padding={padding!r}")
+                       what=_("the result for the lecture's 6x6 image and edge filter with {setting}", setting=setting))
     x7 = rng.integers(0, 10, size=(1, 7, 7, 1)).astype(np.float64)
     w3, b1 = rng.normal(size=(3, 3, 1, 1)), rng.normal(size=1)
     for padding in (0, "valid"):
+        setting = f"padding={padding!r}"
         _expect_values(_call(student, "conv2d", x7, w3, b1, stride=2, padding=padding),
                        reference.conv2d(x7, w3, b1, stride=2, padding=padding),
-                       what=f"the result for a 7x7 input, a 3x3 kernel, stride 2 and padding={padding!r}")
+                       what=_("the result for a 7x7 input, a 3x3 kernel, stride 2 and {setting}", setting=setting))
 
 
 @check(cell="conv2d_tests", points=1)
@@ -289,7 +300,7 @@ def conv2d_output_shape(student, rng):
     case = {"stride": 2, "padding": "same", "u": 3, "v": 2, "h": 7, "w": 6, "n": 2, "p": 2, "q": 3,
             "seed": int(rng.integers(2**32))}
     x, w, b = _conv_arrays(case)
-    what = f"the result for {describe_conv(case)}"
+    what = _("the result for {case}", case=describe_conv(case))
     result = _call(student, "conv2d", x, w, b, stride=2, padding="same")
     for changed, args in (("x", (rng.normal(size=x.shape), w, b)), ("w", (x, rng.normal(size=w.shape), b))):
         expect_depends_on(_call(student, "conv2d", *args, stride=2, padding="same"), result, changed, what=what)
@@ -316,19 +327,19 @@ def conv2d_edge_cases(student, rng):
     x = rng.integers(-9, 10, size=(2, h, w, 2))
     k, b = rng.integers(-9, 10, size=(3, 2, 2, 3)), rng.integers(1, 10, size=3) * rng.choice([-1, 1], size=3)
     for stride, padding in [(2, "same"), (1, 2), (3, "valid")]:
-        what = f"the result for integer inputs with stride={stride}, padding={padding!r}"
+        settings = f"stride={stride}, padding={padding!r}"
+        what = _("the result for integer inputs with {settings}", settings=settings)
         result = _expect_float(_call(student, "conv2d", x, k, b, stride=stride, padding=padding), what)
         _expect_values(result, reference.conv2d(x, k, b, stride=stride, padding=padding), what=what)
     xf, bf = rng.normal(size=(2, h, w, 3)), rng.normal(size=2)
     cases = [
-        ("a 1x1 kernel with stride 3 and padding 2 (border outputs are just the bias)", (1, 1), 3, 2),
-        ("a 3x2 kernel with stride 2 and padding 3", (3, 2), 2, 3),
-        ("a kernel as large as the image, padding='valid'", (h, w), 2, "valid"),
-        ("a 1x1 kernel with a stride larger than the image", (1, 1), max(h, w) + 1, "valid"),
-        ("a kernel larger than the image, padding='same'", (h + 1, w + 2), 1, "same"),
+        (_("the result for a 1x1 kernel with stride 3 and padding 2 (border outputs are just the bias)"), (1, 1), 3, 2),
+        (_("the result for a 3x2 kernel with stride 2 and padding 3"), (3, 2), 2, 3),
+        (_("the result for a kernel as large as the image, padding='valid'"), (h, w), 2, "valid"),
+        (_("the result for a 1x1 kernel with a stride larger than the image"), (1, 1), max(h, w) + 1, "valid"),
+        (_("the result for a kernel larger than the image, padding='same'"), (h + 1, w + 2), 1, "same"),
     ]
     for what, (u, v), stride, padding in cases:
         kernel = rng.normal(size=(u, v, 3, 2))
         _expect_values(_call(student, "conv2d", xf, kernel, bf, stride=stride, padding=padding),
-                       reference.conv2d(xf, kernel, bf, stride=stride, padding=padding),
-                       what=f"the result for {what}")
+                       reference.conv2d(xf, kernel, bf, stride=stride, padding=padding), what=what)

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 import reference
 from grader.checks import CheckFailed, check, expect_array, expect_close, expect_property
+from grader.checks.api import RESULT
+from grader.i18n import _
 
 LECTURE_IMAGE = np.array([[5, 2, -3, 0], [2, -1, 4, -1], [-4, -4, -3, 0], [3, 5, 0, -1]], dtype=np.float64)
 LECTURE_MAX_RESULT = np.array([[5, 4], [5, 0]], dtype=np.float64)
@@ -35,7 +37,7 @@ def _call(student, name, x, *settings):
     """``name(x, *settings)`` in the student process; fails if it changed ``x`` in place."""
     result = student.call(name, x, *settings)
     if student.last_mutated:
-        raise CheckFailed(f"{name} modified its input x in place; build new arrays instead")
+        raise CheckFailed(_("{function} modified its input x in place; build new arrays instead", function=name))
     return result
 
 
@@ -43,7 +45,7 @@ def _check_pool(student, name, x, *settings, what):
     """The student's result equals the reference's (settings as in the call: pool_size, stride, padding)."""
     result = expect_array(_call(student, name, x, *settings), what)
     if result.dtype.kind != "f":
-        raise CheckFailed(f"{what} should be a float array (use float64)")
+        raise CheckFailed(_("{what} should be a float array (use float64)", what=what))
     expect_close(result, REFERENCE[name](x, *settings), what=what)
 
 
@@ -102,7 +104,7 @@ def _matches_reference(student, rng, name):
         # hypothesis can then shrink the sizes without losing the values that made the case fail.
         x = np.random.default_rng(case.seed).normal(size=(BATCH, MAX_SIDE, MAX_SIDE, 3))[:, :case.h, :case.w, :case.c]
         x = np.ascontiguousarray(x)
-        _check_pool(student, name, x, case.pool_size, case.stride, case.padding, what="the result")
+        _check_pool(student, name, x, case.pool_size, case.stride, case.padding, what=RESULT)
 
     expect_property(_pool_cases(), _differs, rng, _describe_case, max_examples=PROPERTY_EXAMPLES)
 
@@ -110,12 +112,13 @@ def _matches_reference(student, rng, name):
 def _lecture_example(student, rng, name, expected):
     x = LECTURE_IMAGE.reshape(1, 4, 4, 1)
     for pool_size in (2, (2, 2)):
-        what = f"the result for the lecture's 4x4 example with pool_size={pool_size!r} (stride not given)"
+        setting = f"pool_size={pool_size!r}"
+        what = _("the result for the lecture's 4x4 example with {setting} (stride not given)", setting=setting)
         result = expect_array(_call(student, name, x, pool_size), what)
         expect_close(result, expected.reshape(1, 2, 2, 1), what=what)
     # the same sizes with hidden values: the published answer typed in earns nothing
     _check_pool(student, name, rng.normal(size=x.shape), 2,
-                what="the result for a 4x4 image with hidden values and pool_size=2 (the lecture's sizes)")
+                what=_("the result for a 4x4 image with hidden values and pool_size=2 (the lecture's sizes)"))
 
 
 def _edge_cases(student, rng, name):
@@ -123,12 +126,15 @@ def _edge_cases(student, rng, name):
     h, w = _sides(rng)
     c = _channels(rng)
     x = rng.integers(-9, 10, size=(BATCH, h, w, c))
-    _check_pool(student, name, x, (2, 3), what="the result for an integer x (pool_size=(2, 3), stride not given)")
+    _check_pool(student, name, x, (2, 3), what=_("the result for an integer x (pool_size=(2, 3), stride not given)"))
     x = rng.normal(size=(BATCH, h, w, c))
-    _check_pool(student, name, x, (h, w), None, "valid", what=f"the result for a {h}x{w} pool on a {h}x{w} input")
+    _check_pool(student, name, x, (h, w), None, "valid",
+                what=_("the result for a {h}x{w} pool on a {h}x{w} input", h=h, w=w))
     _check_pool(student, name, x, 1, None, "same",
-                what=f"the result for a 1x1 pool on a {h}x{w} input ({_setting(1, None, 'same')})")
-    _check_pool(student, name, x, (3, 2), what=f"the result for pool_size=(3, 2) on a {h}x{w} input, stride not given")
+                what=_("the result for a 1x1 pool on a {h}x{w} input ({settings})", h=h, w=w,
+                       settings=_setting(1, None, "same")))
+    _check_pool(student, name, x, (3, 2),
+                what=_("the result for pool_size=(3, 2) on a {h}x{w} input, stride not given", h=h, w=w))
 
 
 # ----------------------------------------------------------------------------- max_pool2d (5 points)
@@ -153,7 +159,8 @@ def max_pool2d_negative_inputs(student, rng):
     for pool_size, stride, padding in [(2, 1, "valid"), (2, 2, "same"), ((3, 2), (1, 2), "same")]:
         x = -1.0 - rng.random(size=(BATCH, h, w, c))
         _check_pool(student, "max_pool2d", x, pool_size, stride, padding,
-                    what=f"the result for all-negative x of size {h}x{w} ({_setting(pool_size, stride, padding)})")
+                    what=_("the result for all-negative x of size {h}x{w} ({settings})", h=h, w=w,
+                           settings=_setting(pool_size, stride, padding)))
 
 
 @check(cell="max_pool2d_tests", points=1)
@@ -183,11 +190,13 @@ def avg_pool2d_same_padding(student, rng):
     c = _channels(rng)
     ones = np.ones((1, h, w, 1))
     _check_pool(student, "avg_pool2d", ones, 2, 2, "same",
-                what=f"the result for an all-ones x of size {h}x{w} (pool_size=2, stride=2, padding='same')")
+                what=_("the result for an all-ones x of size {h}x{w} (pool_size=2, stride=2, padding='same')",
+                       h=h, w=w))
     for pool_size, stride in [(2, 2), (3, 1), ((2, 3), (2, 1))]:
         x = rng.normal(size=(BATCH, h, w, c))
         _check_pool(student, "avg_pool2d", x, pool_size, stride, "same",
-                    what=f"the result for x of size {h}x{w} ({_setting(pool_size, stride, 'same')})")
+                    what=_("the result for x of size {h}x{w} ({settings})", h=h, w=w,
+                           settings=_setting(pool_size, stride, "same")))
 
 
 @check(cell="avg_pool2d_tests", points=1)

@@ -56,6 +56,7 @@ import numpy as np
 
 from grader.checks import CheckFailed, check, measure, shape_mismatch
 from grader.checks.keras import compiled_loss
+from grader.i18n import _, _n
 from reference.transfer import binary_accuracy, binary_crossentropy, target_holdout
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained.keras"
@@ -103,7 +104,7 @@ def _by_name(model):
 
 def _as_model(value, what):
     if not isinstance(value, _keras().Model):
-        raise CheckFailed(f"{what} should be a keras.Model, got {type(value).__name__}")
+        raise CheckFailed(_("{name} should be a keras.Model, got {type}", name=what, type=type(value).__name__))
     return value
 
 
@@ -127,7 +128,7 @@ def _output_layer_name(model):
     if "output_layers" in config:
         outputs = _single(config["output_layers"])
         if not (isinstance(outputs, list) and outputs and isinstance(outputs[0], str)):
-            raise CheckFailed("the model should have exactly one output: the new head")
+            raise CheckFailed(_("the model should have exactly one output: the new head"))
         return outputs[0]
     return model.layers[-1].name
 
@@ -167,7 +168,8 @@ def _path(model):
         nodes = entries.get(name, {}).get("inbound_nodes") or []
         sources = _tensor_sources(nodes[0].get("args", []) if nodes and isinstance(nodes[0], dict) else [])
         if len(sources) > 1:
-            raise CheckFailed("the new head should be applied to exactly one tensor: pretrained.layers[-2].output")
+            raise CheckFailed(_("the new head should be applied to exactly one tensor: "
+                                "pretrained.layers[-2].output"))
         name = sources[0] if sources else None
     return found
 
@@ -193,11 +195,18 @@ def _head(model):
         if type(path[index]).__name__ == "Activation":
             activations.append(_activation(path[index]))
         index += 1
-    if index == len(path) or type(path[index]).__name__ != "Dense":
-        kind = type(path[index]).__name__ if index < len(path) else "input"
-        raise CheckFailed(f"the output comes from a{'n' if kind[0] in 'AEIOU' else ''} {kind} layer; expected a new "
-                          "Dense(1) head with a sigmoid (Dense(1, activation=\"sigmoid\"), or Dense(1) and "
-                          "Activation(\"sigmoid\"))")
+    if index == len(path):
+        raise CheckFailed(_("the output comes from an input layer; expected a new Dense(1) head with a sigmoid "
+                            "(Dense(1, activation=\"sigmoid\"), or Dense(1) and Activation(\"sigmoid\"))"))
+    if type(path[index]).__name__ != "Dense":
+        kind = type(path[index]).__name__
+        if kind[0] in "AEIOU":
+            raise CheckFailed(_("the output comes from an {kind} layer; expected a new Dense(1) head with a sigmoid "
+                                "(Dense(1, activation=\"sigmoid\"), or Dense(1) and Activation(\"sigmoid\"))",
+                                kind=kind))
+        raise CheckFailed(_("the output comes from a {kind} layer; expected a new Dense(1) head with a sigmoid "
+                            "(Dense(1, activation=\"sigmoid\"), or Dense(1) and Activation(\"sigmoid\"))",
+                            kind=kind))
     head = path[index]
     activations = [_activation(head), *reversed(activations)]
     index += 1
@@ -218,14 +227,18 @@ def _effectively_trainable(model, wanted) -> bool:
 
 
 def _changed_weights(model, where):
-    """Names of the kept pretrained layers that are missing from ``model`` or whose weights differ in any bit."""
+    """Names of the kept pretrained layers that are missing from ``model`` or whose weights differ in any bit.
+
+    ``where`` is what the message calls ``model``: a noun phrase (a message) or a variable's name.
+    """
     layers = _by_name(model)
     problems = []
     for reference_layer in _kept_layers():
         found = layers.get(reference_layer.name)
         if found is None:
-            raise CheckFailed(f"{where} has no layer {reference_layer.name!r}: keep the pretrained layers "
-                              "(build on pretrained.layers[-2].output; do not rebuild or clone them)")
+            raise CheckFailed(_("{model} has no layer {layer}: keep the pretrained layers "
+                                "(build on pretrained.layers[-2].output; do not rebuild or clone them)",
+                                model=where, layer=repr(reference_layer.name)))
         mine, theirs = found[0].get_weights(), reference_layer.get_weights()
         same = len(mine) == len(theirs) and all(a.shape == b.shape and np.array_equal(a, b)
                                                  for a, b in zip(mine, theirs))
@@ -283,8 +296,8 @@ def _on_hidden_set(measure, model, name):
     try:
         return measure(model, x, y)
     except Exception as error:  # noqa: BLE001  (a model with the wrong output shape cannot be scored)
-        raise CheckFailed(f"{name} could not label the hidden digits ({type(error).__name__}): it should "
-                          "take (n, 32, 32, 1) images and output (n, 1) probabilities") from None
+        raise CheckFailed(_("{model} could not label the hidden digits ({error}): it should take (n, 32, 32, 1) "
+                            "images and output (n, 1) probabilities", model=name, error=type(error).__name__)) from None
 
 
 def _hidden_accuracy(model, name):
@@ -295,6 +308,16 @@ def _hidden_loss(model, name):
     return _on_hidden_set(binary_crossentropy, model, name)
 
 
+def _in_order(activations):
+    """The activations one after the other ("'relu' then 'sigmoid'"), 'linear' for none: a message or a name."""
+    if not activations:
+        return repr("linear")
+    found = repr(activations[0])
+    for name in activations[1:]:
+        found = _("{earlier} then {later}", earlier=found, later=repr(name))
+    return found
+
+
 # ----------------------------------------------------------------------------- build_transfer_model (4 points)
 
 @check(cell="transfer_model_tests", points=1, timeout=TIMEOUT)
@@ -303,24 +326,30 @@ def head_is_one_sigmoid_unit_on_the_penultimate_layer(student, rng):
     model = _built_model(student)
     dropped, penultimate = _trusted().layers[-1].name, _trusted().layers[-2].name
     if tuple(model.output_shape) != (None, 1):
-        raise CheckFailed(f"the model's output {shape_mismatch(tuple(model.output_shape), (None, 1))}: "
-                          "one probability per image")
+        what = _("the model's output")
+        raise CheckFailed(_("{problem}: one probability per image",
+                            problem=shape_mismatch(tuple(model.output_shape), (None, 1), what)))
     head, activations, source = _head(model)
     if head.name in {layer.name for layer in _trusted().layers}:
-        raise CheckFailed(f"the output layer is the pretrained layer {head.name!r}; add a new Dense(1) head")
+        raise CheckFailed(_("the output layer is the pretrained layer {layer}; add a new Dense(1) head",
+                            layer=repr(head.name)))
     if head.get_config().get("units") != 1:
-        raise CheckFailed("the head is a Dense layer with more than one unit; expected a new Dense(1) head")
+        raise CheckFailed(_("the head is a Dense layer with more than one unit; expected a new Dense(1) head"))
     squashing = [name for name in activations if name != "linear"]
     if squashing != ["sigmoid"]:
-        raise CheckFailed(f"the head's activation is {' then '.join(map(repr, squashing)) or repr('linear')}; "
-                          "expected one 'sigmoid' (the probability of an 8)")
+        raise CheckFailed(_("the head's activation is {activations}; expected one 'sigmoid' (the probability of an 8)",
+                            activations=_in_order(squashing)))
     if source == dropped or dropped in _by_name(model):
-        raise CheckFailed(f"the model still contains the pretrained network's last layer {dropped!r}: drop it "
-                          f"and apply the head to pretrained.layers[-2].output ({penultimate!r})")
+        raise CheckFailed(_("the model still contains the pretrained network's last layer {dropped}: drop it and "
+                            "apply the head to pretrained.layers[-2].output ({penultimate})",
+                            dropped=repr(dropped), penultimate=repr(penultimate)))
     if source != penultimate:
-        where = f"the output of {source!r}" if source else "the model's input"
-        raise CheckFailed(f"the head is applied to {where}; expected the penultimate pretrained "
-                          f"layer {penultimate!r} (pretrained.layers[-2].output)")
+        if source:
+            raise CheckFailed(_("the head is applied to the output of {source}; expected the penultimate pretrained "
+                                "layer {penultimate} (pretrained.layers[-2].output)",
+                                source=repr(source), penultimate=repr(penultimate)))
+        raise CheckFailed(_("the head is applied to the model's input; expected the penultimate pretrained "
+                            "layer {penultimate} (pretrained.layers[-2].output)", penultimate=repr(penultimate)))
 
 
 @check(cell="transfer_model_tests", points=1, timeout=TIMEOUT)
@@ -331,34 +360,35 @@ def pretrained_layers_frozen_and_head_trainable(student, rng):
     for reference_layer in _kept_layers():
         found = layers.get(reference_layer.name)
         if found is None:
-            raise CheckFailed(f"the pretrained layer {reference_layer.name!r} is missing from the model")
+            raise CheckFailed(_("the pretrained layer {layer} is missing from the model",
+                                layer=repr(reference_layer.name)))
         if found[1]:
-            raise CheckFailed(f"the pretrained layer {reference_layer.name!r} is trainable; freeze every pretrained "
-                              "layer (layer.trainable = False) before compiling")
+            raise CheckFailed(_("the pretrained layer {layer} is trainable; freeze every pretrained layer "
+                                "(layer.trainable = False) before compiling", layer=repr(reference_layer.name)))
     try:
         head = _head(model)[0]
     except CheckFailed:  # no Dense head at all: the head's own check says so
         head = None
     if head is not None and not _effectively_trainable(model, head):
-        raise CheckFailed("the new head is frozen; it is the one layer that must stay trainable")
+        raise CheckFailed(_("the new head is frozen; it is the one layer that must stay trainable"))
     if not model.trainable_weights:
-        raise CheckFailed("the model has no trainable weights at all")
+        raise CheckFailed(_("the model has no trainable weights at all"))
 
 
 @check(cell="transfer_model_tests", points=1, timeout=TIMEOUT)
 def pretrained_weights_reused(student, rng):
     """The model reuses the pretrained layers with their weights (bit-identical) and adds no weights but the head's."""
     model = _built_model(student)
-    changed = _changed_weights(model, "the model")
+    changed = _changed_weights(model, _("the model"))
     if changed:
-        raise CheckFailed(f"the weights of {', '.join(changed)} differ from the pretrained network's: build on "
-                          "the pretrained layers themselves, do not re-initialise, clone or train them here")
+        raise CheckFailed(_("the weights of {layers} differ from the pretrained network's: build on the pretrained "
+                            "layers themselves, do not re-initialise, clone or train them here", layers=changed))
     pretrained = {layer.name for layer in _trusted().layers}
-    extra = [layer for layer, _ in _flat_layers(model) if layer.get_weights() and layer.name not in pretrained
-             and type(layer).__name__ != "Dense"]
+    extra = [layer for layer, _effective in _flat_layers(model)
+             if layer.get_weights() and layer.name not in pretrained and type(layer).__name__ != "Dense"]
     if extra:
-        raise CheckFailed(f"the model adds a {type(extra[0]).__name__} layer with weights: the model is the pretrained "
-                          "layers you keep plus the Dense(1) head, nothing else with weights")
+        raise CheckFailed(_("the model adds a {layer} layer with weights: the model is the pretrained layers you "
+                            "keep plus the Dense(1) head, nothing else with weights", layer=type(extra[0]).__name__))
 
 
 @check(cell="transfer_model_tests", points=1, timeout=TIMEOUT)
@@ -367,13 +397,16 @@ def compiled_with_binary_crossentropy(student, rng):
     model = _built_model(student)
     name, logits = compiled_loss(model)
     if name is None:
-        raise CheckFailed("the model is not compiled: call compile(loss=\"binary_crossentropy\", optimizer=\"sgd\")")
+        raise CheckFailed(_("the model is not compiled: call compile(loss=\"binary_crossentropy\", "
+                            "optimizer=\"sgd\")"))
     if name not in BINARY_CROSSENTROPY and _loss_class(model) not in BINARY_CROSSENTROPY:
-        shown = f" {name!r}" if name in _keras_loss_names() else " not binary crossentropy"
-        raise CheckFailed(f"the loss is{shown}; a single sigmoid unit for a two-class task needs "
-                          "loss=\"binary_crossentropy\"")
+        if name in _keras_loss_names():
+            raise CheckFailed(_("the loss is {loss}; a single sigmoid unit for a two-class task needs "
+                                "loss=\"binary_crossentropy\"", loss=repr(name)))
+        raise CheckFailed(_("the loss is not binary crossentropy; a single sigmoid unit for a two-class task needs "
+                            "loss=\"binary_crossentropy\""))
     if logits:
-        raise CheckFailed("the loss uses from_logits=True, but the sigmoid head already outputs probabilities")
+        raise CheckFailed(_("the loss uses from_logits=True, but the sigmoid head already outputs probabilities"))
 
 
 # ----------------------------------------------------------------------------- fine-tuning (2 points)
@@ -384,12 +417,14 @@ def fine_tuning_leaves_pretrained_weights_untouched(student, rng):
     model = _trained_model(student, "model_ft")
     changed = _changed_weights(model, "model_ft")
     if changed:
-        raise CheckFailed(f"fine-tuning changed the pretrained weights of {', '.join(changed)}: freeze them before "
-                          "compile(), and compile again whenever you change trainable after a fit()")
+        raise CheckFailed(_("fine-tuning changed the pretrained weights of {layers}: freeze them before compile(), "
+                            "and compile again whenever you change trainable after a fit()", layers=changed))
     layers = _by_name(model)
     trainable = [layer.name for layer in _kept_layers() if layers[layer.name][1]]
     if trainable:
-        raise CheckFailed(f"the pretrained layer(s) {', '.join(trainable)} of model_ft are trainable; freeze them")
+        raise CheckFailed(_n("the pretrained layer {layers} of model_ft is trainable; freeze it",
+                             "the pretrained layers {layers} of model_ft are trainable; freeze them",
+                             len(trainable), layers=trainable))
 
 
 @check(cell="fine_tune_tests", points=1, timeout=TIMEOUT)
@@ -397,9 +432,9 @@ def fine_tuned_model_labels_hidden_digits(student, rng):
     """model_ft labels at least 80% of the hidden 5s and 8s correctly (label 1 for an 8)."""
     accuracy = measure("accuracy", _hidden_accuracy(_trained_model(student, "model_ft"), "model_ft"))
     if accuracy < MIN_ACCURACY:
-        raise CheckFailed(f"model_ft labels {accuracy:.3f} of the hidden 5s and 8s correctly; at least "
-                          f"{MIN_ACCURACY:.2f} expected (was the head trained, with binary crossentropy, "
-                          "for EPOCHS epochs?)")
+        raise CheckFailed(_("model_ft labels {accuracy} of the hidden 5s and 8s correctly; at least {needed} expected "
+                            "(was the head trained, with binary crossentropy, for EPOCHS epochs?)",
+                            accuracy=accuracy, needed=MIN_ACCURACY))
 
 
 # ----------------------------------------------------------------------------- from scratch (3 points)
@@ -412,22 +447,26 @@ def scratch_model_is_fresh_and_trainable(student, rng):
     shapes = [tuple(w.shape) for w in scratch.get_weights()]
     expected = [tuple(w.shape) for w in model_ft.get_weights()]
     if shapes != expected:
-        raise CheckFailed("model_scratch's weights do not have the shapes of model_ft's: "
-                          "use the same architecture (e.g. keras.models.clone_model(model_ft))")
+        raise CheckFailed(_("model_scratch's weights do not have the shapes of model_ft's: "
+                            "use the same architecture (e.g. keras.models.clone_model(model_ft))"))
     frozen = [layer.name for layer, effective in _flat_layers(scratch) if layer.get_weights() and not effective]
     if frozen:
         named = ", ".join(repr(name) for name in frozen if _pretrained_name(name))
-        raise CheckFailed(f"layers of model_scratch are frozen{f' ({named})' if named else ''}; from scratch, "
-                          "every layer must be trainable (set trainable = True, then compile)")
+        if named:
+            raise CheckFailed(_("layers of model_scratch are frozen ({layers}); from scratch, every layer must be "
+                                "trainable (set trainable = True, then compile)", layers=named))
+        raise CheckFailed(_("layers of model_scratch are frozen; from scratch, every layer must be trainable "
+                            "(set trainable = True, then compile)"))
     # Fresh random kernels are uncorrelated with the pretrained ones (|r| about 0.05 for conv1's 400
     # weights); a copy of the pretrained kernels stays at r > 0.99 after the 50 training steps.
     for layer in _kept_layers():
         for kernel in (w for w in layer.get_weights() if w.ndim > 1):
             for weight in scratch.get_weights():
                 if weight.shape == kernel.shape and _correlation(weight, kernel) > MAX_CORRELATION:
-                    raise CheckFailed(f"model_scratch's {kernel.shape} kernel follows the pretrained {layer.name!r} "
-                                      f"(correlation {_correlation(weight, kernel):.2f}): from scratch means fresh "
-                                      "random weights, not the pretrained ones")
+                    raise CheckFailed(_("model_scratch's {shape} kernel follows the pretrained {layer} "
+                                        "(correlation {correlation}): from scratch means fresh random weights, "
+                                        "not the pretrained ones", shape=kernel.shape, layer=repr(layer.name),
+                                        correlation=round(_correlation(weight, kernel), 2)))
 
 
 @check(cell="scratch_tests", points=1, timeout=TIMEOUT)
@@ -437,14 +476,18 @@ def scratch_model_trained_with_the_same_budget(student, rng):
     model_ft = _trained_model(student, "model_ft")
     steps, ft_steps = _steps(scratch), _steps(model_ft)
     if ft_steps == 0:
-        raise CheckFailed("model_ft took no training steps: fine-tune it with fit()")
+        raise CheckFailed(_("model_ft took no training steps: fine-tune it with fit()"))
     if steps != ft_steps:
-        raise CheckFailed(f"model_scratch took {steps} training steps, model_ft {ft_steps}: train both with "
-                          "EPOCHS epochs of BATCH_SIZE images")
+        raise CheckFailed(_n("model_scratch took {count} training step, model_ft {ft_steps}: train both with "
+                             "EPOCHS epochs of BATCH_SIZE images",
+                             "model_scratch took {count} training steps, model_ft {ft_steps}: train both with "
+                             "EPOCHS epochs of BATCH_SIZE images", steps, ft_steps=ft_steps))
     (kind, rate), (ft_kind, ft_rate) = _optimizer_kind(scratch), _optimizer_kind(model_ft)
     if kind != ft_kind or not np.isclose(rate, ft_rate, rtol=1e-6):
-        raise CheckFailed(f"model_scratch is trained with {kind} (learning rate {rate:g}), model_ft with {ft_kind} "
-                          f"(learning rate {ft_rate:g}): use the same optimizer")
+        raise CheckFailed(_("model_scratch is trained with {optimizer} (learning rate {rate}), model_ft with "
+                            "{ft_optimizer} (learning rate {ft_rate}): use the same optimizer",
+                            optimizer=str(kind), rate=format(rate, "g"), ft_optimizer=str(ft_kind),
+                            ft_rate=format(ft_rate, "g")))
 
 
 @check(cell="scratch_tests", points=1, timeout=TIMEOUT)
@@ -454,10 +497,10 @@ def transfer_beats_scratch_on_hidden_digits(student, rng):
     scratch = measure("model_scratch_crossentropy",
                       _hidden_loss(_trained_model(student, "model_scratch"), "model_scratch"))
     if measure("loss_gap", scratch - ft) < MIN_LOSS_GAP:
-        raise CheckFailed(f"on the hidden 5s and 8s model_ft's binary crossentropy is {ft:.3f} and model_scratch's "
-                          f"{scratch:.3f}; transfer learning's should be at least {MIN_LOSS_GAP:.1f} lower (is "
-                          "model_scratch really trained from fresh random weights, with the same budget, and "
-                          "model_ft fine-tuned?)")
+        raise CheckFailed(_("on the hidden 5s and 8s model_ft's binary crossentropy is {ft} and model_scratch's "
+                            "{scratch}; transfer learning's should be at least {gap} lower (is model_scratch really "
+                            "trained from fresh random weights, with the same budget, and model_ft fine-tuned?)",
+                            ft=ft, scratch=scratch, gap=MIN_LOSS_GAP))
 
 
 # ----------------------------------------------------------------------------- unfreezing conv2 (1 point)
@@ -474,23 +517,28 @@ def unfrozen_conv2_retrained_at_a_low_learning_rate(student, rng):
     first, last = (layer.name for layer in _kept_layers())
     for name in (first, last):
         if name not in layers:
-            raise CheckFailed(f"model_unfrozen has no layer {name!r}: build it with build_transfer_model, as the "
-                              "locked cell does")
+            raise CheckFailed(_("model_unfrozen has no layer {layer}: build it with build_transfer_model, as the "
+                                "locked cell does", layer=repr(name)))
     weights = {layer.name: layer.get_weights() for layer in _kept_layers()}
     if layers[first][1] or not all(np.array_equal(a, b) for a, b in zip(layers[first][0].get_weights(),
                                                                          weights[first])):
-        raise CheckFailed(f"{first!r} should stay frozen, with its pretrained weights: unfreeze {last!r} only")
+        raise CheckFailed(_("{first} should stay frozen, with its pretrained weights: unfreeze {last} only",
+                            first=repr(first), last=repr(last)))
     if not layers[last][1]:
-        raise CheckFailed(f"{last!r} of model_unfrozen is still frozen: set trainable = True on it, then compile again")
+        raise CheckFailed(_("{layer} of model_unfrozen is still frozen: set trainable = True on it, then compile "
+                            "again", layer=repr(last)))
     if all(np.array_equal(a, b) for a, b in zip(layers[last][0].get_weights(), weights[last])):
-        raise CheckFailed(f"the weights of {last!r} did not change: after a fit(), a changed trainable flag takes "
-                          "effect only when you compile() again")
-    _, rate = _optimizer_kind(model)
+        raise CheckFailed(_("the weights of {layer} did not change: after a fit(), a changed trainable flag takes "
+                            "effect only when you compile() again", layer=repr(last)))
+    _optimizer, rate = _optimizer_kind(model)
     if rate is None or not 0 < rate <= MAX_UNFROZEN_RATE * (1 + 1e-6):
-        shown = "no optimizer" if rate is None else f"learning rate {rate:g}"
-        raise CheckFailed(f"model_unfrozen is trained with {shown}; fine-tune the unfrozen layers with a learning "
-                          f"rate of at most {MAX_UNFROZEN_RATE:g}")
+        if rate is None:
+            raise CheckFailed(_("model_unfrozen is trained with no optimizer; fine-tune the unfrozen layers with a "
+                                "learning rate of at most {most}", most=format(MAX_UNFROZEN_RATE, "g")))
+        raise CheckFailed(_("model_unfrozen is trained with learning rate {rate}; fine-tune the unfrozen layers with "
+                            "a learning rate of at most {most}", rate=format(rate, "g"),
+                            most=format(MAX_UNFROZEN_RATE, "g")))
     accuracy = measure("accuracy", _hidden_accuracy(model, "model_unfrozen"))
     if accuracy < MIN_ACCURACY:
-        raise CheckFailed(f"model_unfrozen labels {accuracy:.3f} of the hidden 5s and 8s correctly; at least "
-                          f"{MIN_ACCURACY:.2f} expected")
+        raise CheckFailed(_("model_unfrozen labels {accuracy} of the hidden 5s and 8s correctly; at least {needed} "
+                            "expected", accuracy=accuracy, needed=MIN_ACCURACY))
