@@ -131,13 +131,15 @@ def shifted_assignment(assignment: Assignment, shift: int, into: Path) -> Path:
     """An assignments root under ``into`` whose copy of ``assignment`` trains with its seeds moved by ``shift``.
 
     The whole assignment folder (grading/ and its data) is copied, its source notebook's seeds rewritten,
-    and its released folder copied beside it (``into/release/NAME``), where ``Assignment`` looks for the
+    and its released folders copied beside it (``into/release/LANG/NAME``), where ``Assignment`` looks for the
     released notebook and data. Raises ValueError when the notebook has no seed to move.
     """
     root = into / "assignments"
     copy = root / assignment.name
     shutil.copytree(assignment.root, copy)
-    shutil.copytree(assignment.release_path().parent, into / "release" / assignment.name)
+    for language in assignment.languages:
+        released = assignment.release_path(language=language).parent
+        shutil.copytree(released, into / "release" / language / assignment.name)
     path = copy / f"{assignment.name}.ipynb"
     notebook = nbformat.read(path, as_version=4)
     moved = 0

@@ -33,7 +33,7 @@ from markupsafe import Markup, escape
 
 from grader import gradebook, i18n, paths, results, staleness
 from grader.assignment import AssignmentError
-from grader.checks.run import ENDLESS_LOOP, GAVE_UP, NOT_RUN, PROGRAM
+from grader.checks.run import ENDLESS_LOOP, GAVE_UP, MAX_MESSAGE, NOT_RUN, PROGRAM
 from grader.course import Course, as_course
 from grader.i18n import SOURCE_LANGUAGE, Message, MessageError, _, _n
 from grader.notebook.added import cell_phrases, clean_cells
@@ -200,7 +200,8 @@ def student_view(result: dict, cell_order: tuple[str, ...] = (), language: str =
     view["not_graded"] = cell_phrases(clean_cells(result.get("not_graded_cells")))
     view["manual"] = [str(cell) for cell in _list(result.get("manual"))]
     view["comments"] = {str(cell): str(text) for cell, text in _dict(result.get("comments")).items()}
-    view["visible_tests"] = [{**_texts(test, ("cell", "error")), "passed": _dict(test).get("passed") is True}
+    view["visible_tests"] = [{**_texts(test, ("cell", "error")), "passed": _dict(test).get("passed") is True,
+                              "error": i18n.stored(_dict(test), "error", language)[:MAX_MESSAGE]}
                              for test in _list(result.get("visible_tests"))]
     return view
 
@@ -232,7 +233,7 @@ def check_groups(checks: list[dict], language: str = SOURCE_LANGUAGE) -> list[di
         if first["cause"] == ENDLESS_LOOP and first["outcome"] != NOT_RUN and len(group["rows"]) > 1:
             said = _("{message}; the checks after it that call {function} were not run", message=said,
                      function=first["function"])
-        group["message"] = say(said, language, group["message"])
+        group["message"] = say(said, language, group["message"])[:MAX_MESSAGE]  # as long as the English may be
     return groups
 
 

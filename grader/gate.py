@@ -59,7 +59,7 @@ def consistency_problems(assignment: Assignment) -> list[str]:
     return problems
 
 
-def _judge(student: str, edition: str, result: dict, variant) -> GateLine:
+def _judge(student: str, result: dict, variant, edition: str = "") -> GateLine:
     score, top = result["score"], result["max_score"]
     line = _verdict(student, result, variant, score, top)
     line.edition, line.outcomes = edition, {c["name"]: c["outcome"] for c in result["checks"]}
@@ -114,7 +114,7 @@ def run_gate(assignment: Assignment, *, confined: bool = True, workers: int | No
             done = dict(zip(jobs, pool.map(grade, jobs.values())))
     lines = []
     for language, student in notebooks:
-        line = _judge(student, language, done.get((language, student)) or done[first, student], variants.get(student))
+        line = _judge(student, done.get((language, student)) or done[first, student], variants.get(student), language)
         line.shared_from = "" if (language, student) in done else first
         lines.append(line)
     return problems, lines

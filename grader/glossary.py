@@ -54,7 +54,8 @@ def markdown(terms: list[Term], assignment: str, language: str) -> str:
     else:
         header = [_("in English"), _("in the lecture (Hungarian)"), _("in Keras")]
         rows = [(t.en, t.hu, t.keras) for t in used]
-    lines = [f"**{_('Terms').render(language)}**", "",
+    title = _("Terms").render(language)
+    lines = [f"**{title}**", "",
              "| " + " | ".join(h.render(language) for h in header) + " |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.lists import format_list
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_scientific
 
 SOURCE_LANGUAGE = "en"
 LANGUAGES = ("en", "hu")
@@ -41,10 +41,12 @@ GRADER_DOMAIN = "grader"
 CHECKS_DOMAIN = "checks"
 GRADER_LOCALE = Path(__file__).resolve().parent / "locale"
 
-# A stored message is untrusted bytes once it has been through a file: its size is bounded.
+# A stored message is untrusted bytes once it has been through a file: its size is bounded, and so is
+# every rendered message, whatever its values hold.
 MAX_TEXT = 2000
 MAX_ARGS = 16
 MAX_DEPTH = 4
+MAX_PARTS = 128  # messages, values and list items in one stored message, nested ones included
 
 
 class MessageError(ValueError):
@@ -64,6 +66,9 @@ class Message:
         """The message in ``language`` (English when the catalogs have no translation of it)."""
         if not self.msgid:  # gettext's "" is the catalog's header, never a message
             return ""
+        return self._render(language)[:MAX_TEXT]
+
+    def _render(self, language: str) -> str:
         catalog = translations(language)
         template = catalog.ngettext(self.msgid, self.plural, self.count) if self.plural else catalog.gettext(self.msgid)
         if not self.args:  # a plain text, braces and all
@@ -88,8 +93,13 @@ class Message:
         return data
 
     @classmethod
-    def from_json(cls, data: Any, depth: int = 0) -> Message:
+    def from_json(cls, data: Any, depth: int = 0, budget: list[int] | None = None) -> Message:
         """The message :meth:`to_json` wrote; :class:`MessageError` for anything else (bounded in size)."""
+        budget = [MAX_PARTS] if budget is None else budget
+        args = data.get("args", {}) if isinstance(data, dict) else {}
+        budget[0] -= 1 + (len(args) if isinstance(args, dict) else 0)
+        if budget[0] < 0:
+            raise MessageError("a message has too many parts")
         if not isinstance(data, dict) or depth > MAX_DEPTH:
             raise MessageError("a message is an object with an id and its arguments")
         msgid, args = data.get("id"), data.get("args", {})
@@ -101,7 +111,7 @@ class Message:
             raise MessageError("a message is too long")
         if not (_plain_fields(msgid) and _plain_fields(plural)):
             raise MessageError("a message's placeholders are plain {name}s")
-        values = tuple((str(name)[:64], _value_from_json(value, depth)) for name, value in args.items())
+        values = tuple((str(name)[:64], _value_from_json(value, depth, budget)) for name, value in args.items())
         return cls(msgid, values, plural, count)
 
 
@@ -197,8 +207,12 @@ def translations(language: str) -> gettext.NullTranslations:
 
 
 def format_number(value: int | float, language: str) -> str:
-    """``value`` written the way ``language`` writes numbers (61 706, 0,903)."""
-    return format_decimal(value, locale=language)
+    """``value`` written the way ``language`` writes numbers (61 706, 0,903); past the 28 digits Babel writes
+    out (decimal's context), in that language's scientific notation (1E300: a number read from a result file)."""
+    try:
+        return format_decimal(value, locale=language)
+    except ArithmeticError:  # decimal.InvalidOperation
+        return format_scientific(value, locale=language)
 
 
 def _plain_fields(template: str) -> bool:
@@ -234,13 +248,16 @@ def _value_to_json(value: Any) -> Any:
     return str(value)
 
 
-def _value_from_json(value: Any, depth: int) -> Any:
+def _value_from_json(value: Any, depth: int, budget: list[int]) -> Any:
     if isinstance(value, str):
         return value[:MAX_TEXT]
     if isinstance(value, (bool, int, float)) or value is None:
         return value
     if isinstance(value, dict) and set(value) == {"message"}:
-        return Message.from_json(value["message"], depth + 1)
+        return Message.from_json(value["message"], depth + 1, budget)
     if isinstance(value, dict) and set(value) == {"list"} and isinstance(value["list"], list):
-        return [_value_from_json(item, depth + 1) for item in value["list"][:MAX_ARGS]]
+        budget[0] -= len(value["list"])
+        if budget[0] < 0 or depth >= MAX_DEPTH:
+            raise MessageError("a message has too many parts")
+        return [_value_from_json(item, depth + 1, budget) for item in value["list"][:MAX_ARGS]]
     raise MessageError("a message argument is text, a number, a list or a message")

@@ -182,7 +182,10 @@ def _number(value: float, language: str, decimals: int | None = None) -> str:
     """``value`` written the way ``language`` writes numbers; with exactly ``decimals`` decimals when given."""
     if decimals is None:
         return i18n.format_number(value, language)
-    return format_decimal(value, format="#,##0." + "0" * decimals if decimals else "#,##0", locale=language)
+    try:
+        return format_decimal(value, format="#,##0." + "0" * decimals if decimals else "#,##0", locale=language)
+    except ArithmeticError:  # past the digits Babel writes out (decimal.InvalidOperation)
+        return i18n.format_number(value, language)
 
 
 def plots(report: ClassReport, language: str = SOURCE_LANGUAGE) -> dict[str, str]:

@@ -43,3 +43,22 @@ def test_hidden_check_texts_never_reach_the_catalog_that_students_install():
     titles = {m.id for m in catalogs.template(checks_files) if m.id and "title of" in " ".join(m.auto_comments)}
     assert titles and not titles & shipped
     assert i18n.GRADER_LOCALE.parent.name == "grader" and not (hidden - shipped) & shipped
+
+
+def test_extraction_finds_every_message_written_in_the_code():
+    """Every _()/_n() literal, nested in another call or in an f-string too, is in the catalogs' sources."""
+    import ast
+
+    extracted = set()
+    for sources in (catalogs.grader_sources(), catalogs.checks_sources()):
+        extracted |= {m.id if isinstance(m.id, str) else m.id[0] for m in catalogs.template(sources) if m.id}
+    missed = []
+    for path, method in catalogs.grader_sources() + catalogs.checks_sources():
+        if method not in ("python", "checks"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "_n") \
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                if node.args[0].value not in extracted:
+                    missed.append(f"{path.name}:{node.lineno} {node.args[0].value!r}")
+    assert not missed, "write these messages where Babel finds them (not inside an f-string):\n" + "\n".join(missed)

@@ -55,7 +55,8 @@ def test_gate_fails_when_a_variant_does_not_lose_its_target(tmp_path):
     (tmp_path / "assignments" / "conv2d" / "grading" / "variants" / "not_wrong.py").write_text(harmless)
     problems, lines = run_gate(assignment)
     bad = [line for line in lines if not line.ok]
-    assert [line.student for line in bad] == ["variant-not_wrong"]
+    assert [(line.edition, line.student) for line in bad] == [("en", "variant-not_wrong"), ("hu", "variant-not_wrong")]
+    assert bad[1].shared_from == "en"  # the Hungarian notebook is the same program: it shares the result
     assert "passed its target" in bad[0].problem
 
 

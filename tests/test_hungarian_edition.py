@@ -116,9 +116,9 @@ def test_hungarian_feedback_pages_hold_no_english_message(hungarian_results):
 def test_grader_validate_speaks_hungarian_on_a_hungarian_notebook(name, tmp_path, monkeypatch, capsys):
     assignment = Assignment.find(name)
     shutil.copytree(assignment.release_path(language="hu").parent, tmp_path / "release" / "hu" / name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GRADER_HOME", str(tmp_path / "nowhere"))
     fragments = english_fragments()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRADER_HOME", str(tmp_path / "nowhere"))  # what a student has: no assignments/
     variant = assignment.variants()[0]
     for label, notebook in [("stub", release_notebook(assignment, "hu")),
                             ("wrong", submission(assignment, variant, "hu")),
@@ -131,3 +131,25 @@ def test_grader_validate_speaks_hungarian_on_a_hungarian_notebook(name, tmp_path
         assert status == (0 if label == "solution" else 1), printed
         assert not untranslated(printed, fragments), (label, untranslated(printed, fragments))
         assert "visible tests passed" not in printed
+
+
+def test_grader_autograde_and_feedback_write_each_students_page_in_their_editions_language(tmp_path):
+    """A course taught in Hungarian: each page follows its notebook's edition; the report follows the course."""
+    conv2d = Assignment.find("conv2d")
+    (tmp_path / "grader.toml").write_text('language = "hu"\n')
+    write_submission(tmp_path, "hu_student", "conv2d", submission(conv2d, conv2d.variants()[0], "hu"))
+    write_submission(tmp_path, "en_student", "conv2d", submission(conv2d, conv2d.variants()[0], "en"))
+    write_submission(tmp_path, "broken", "conv2d", b"not a notebook")
+    course = ["--course", str(tmp_path)]
+    assert main(["autograde", "conv2d", *course, "--workers", "1", "--quiet"]) == 0
+    assert main(["feedback", "conv2d", *course]) == 0
+    page = {student: (tmp_path / "feedback" / student / "conv2d" / "conv2d.html").read_text()
+            for student in ("hu_student", "en_student", "broken")}
+    assert '<html lang="hu">' in page["hu_student"] and '<html lang="hu">' in page["broken"]
+    assert '<html lang="en">' in page["en_student"] and "Hidden checks" in page["en_student"]
+    scores = [re.search(r'class="score">([^<]*)<', page[s]).group(1) for s in ("hu_student", "en_student")]
+    assert scores[0] == scores[1] and scores[0] != "10 / 10"
+    fragments = english_fragments()
+    assert not untranslated(page["hu_student"], fragments) and not untranslated(page["broken"], fragments)
+    assert main(["report", "conv2d", *course, "--html", str(tmp_path / "report.html")]) == 0
+    assert '<html lang="hu">' in (tmp_path / "report.html").read_text()

@@ -36,7 +36,8 @@ def _nested(depth: int) -> dict:
                                  {"id": "x", "count": True, "plural": "y"}, {"id": "x" * 5000},
                                  {"id": "{a}", "args": {"a": {"evil": 1}}}, _nested(i18n.MAX_DEPTH + 2),
                                  {"id": "{a:>999999999}", "args": {"a": "x"}}, {"id": "{a.__class__}"},
-                                 {"id": "{a!r}"}, {"id": "{0}"}, {"id": "x {"}])
+                                 {"id": "{a!r}"}, {"id": "{0}"}, {"id": "x {"},
+                                 {"id": "{a}", "args": {"a": {"list": [{"list": [{"list": ["x"] * 16}] * 16}] * 16}}}])
 def test_a_stored_message_that_this_module_did_not_write_is_refused(bad):
     with pytest.raises(MessageError):
         Message.from_json(bad)
@@ -52,6 +53,10 @@ def test_stored_text_falls_back_to_the_english_of_old_or_broken_results():
     assert i18n.stored({"message": "x", "message_i18n": {"id": 5}}, "message", "hu") == "x"
     document = {"message": "a", "message_i18n": _("{n} s", n=2.5).to_json()}
     assert i18n.stored(document, "message", "hu") == "2,5 s"
+
+
+def test_a_rendered_message_is_bounded_whatever_its_values_hold():
+    assert len(_("{a}{b}", a="x" * 5000, b=["y" * 3000] * 3).render("hu")) == i18n.MAX_TEXT
 
 
 def test_braces_from_a_student_are_values_never_templates():

@@ -48,8 +48,8 @@ def test_new_assignment_releases_and_passes_the_gate(project, tmp_path, capsys):
     assert main(["gate", "warmup"]) == 0
     out = capsys.readouterr().out
     assert "gate warmup: PASSED" in out
-    assert re.search(r"ok\s+solution\s+2/2", out) and re.search(r"ok\s+stub\s+0/2", out)
-    assert re.search(r"ok\s+variant-wrong\s+0/2", out)
+    assert re.search(r"ok\s+en\s+solution\s+2/2", out) and re.search(r"ok\s+en\s+stub\s+0/2", out)
+    assert re.search(r"ok\s+en\s+variant-wrong\s+0/2", out)
 
     from grader.sampleclass import submission
 

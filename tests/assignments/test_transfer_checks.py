@@ -194,7 +194,7 @@ t = keras.layers.Dense(1, activation="sigmoid")(pretrained.layers[-2].output)
 model = keras.Model(pretrained.input, keras.layers.Activation("sigmoid")(t))
 model.compile(loss="binary_crossentropy", optimizer="sgd")
 return model
-""", "head_is_one_sigmoid_unit_on_the_penultimate_layer", "'sigmoid' then 'sigmoid'"),
+""", "head_is_one_sigmoid_unit_on_the_penultimate_layer", "'sigmoid' -> 'sigmoid'"),
     "no activation": ("""
 for layer in pretrained.layers:
     layer.trainable = False

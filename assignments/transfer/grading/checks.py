@@ -309,13 +309,9 @@ def _hidden_loss(model, name):
 
 
 def _in_order(activations):
-    """The activations one after the other ("'relu' then 'sigmoid'"), 'linear' for none: a message or a name."""
-    if not activations:
-        return repr("linear")
-    found = repr(activations[0])
-    for name in activations[1:]:
-        found = _("{earlier} then {later}", earlier=found, later=repr(name))
-    return found
+    """The activations one after the other, as code reads in every language ("'relu' -> 'sigmoid'"), 'linear' for
+    none (one flat text: a model with many layers must not nest a message per layer)."""
+    return " -> ".join(repr(name) for name in activations) if activations else repr("linear")
 
 
 # ----------------------------------------------------------------------------- build_transfer_model (4 points)
