@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from grader.assignment import Assignment
+from grader.errors import UserError
 from grader.grade import GradingJob, grade
 from grader.notebook.editions import same_program
 from grader.notebook.rebuild import rebuild
@@ -97,6 +98,8 @@ def run_gate(assignment: Assignment, *, confined: bool = True, workers: int | No
     variants = {f"variant-{v.name}": v for v in assignment.variants()}
     alternatives = {f"{ALTERNATIVE}{v.name}": v for v in assignment.alternatives()}
     first = graded_edition or assignment.languages[0]
+    if first not in assignment.languages:
+        raise UserError(f"{assignment.name} has no {first} edition (its editions: {', '.join(assignment.languages)})")
     editions = [first] + [language for language in assignment.languages if language != first]
     notebooks = {(language, student): notebook for language in editions
                  for student, notebook in _notebooks(assignment, language, variants, alternatives).items()}

@@ -35,8 +35,6 @@ from babel.numbers import format_decimal, format_scientific
 
 SOURCE_LANGUAGE = "en"
 LANGUAGES = ("en", "hu")
-# What each language is called, in itself (shown on edition choices and in the report).
-LANGUAGE_NAMES = {"en": "English", "hu": "magyar"}
 GRADER_DOMAIN = "grader"
 CHECKS_DOMAIN = "checks"
 GRADER_LOCALE = Path(__file__).resolve().parent / "locale"

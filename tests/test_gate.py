@@ -60,6 +60,11 @@ def test_gate_fails_when_a_variant_does_not_lose_its_target(tmp_path):
     assert "passed its target" in bad[0].problem
 
 
+def test_an_edition_the_assignment_does_not_have_is_refused(toy, capsys):
+    assert main(["gate", "toy", "--course", str(toy.root.parent.parent), "--graded-edition", "hu"]) != 0
+    assert "toy has no hu edition (its editions: en)" in capsys.readouterr().err
+
+
 def test_points_that_do_not_add_up_are_reported(tmp_path):
     copy_of_conv2d(tmp_path)
     checks = tmp_path / "assignments" / "conv2d" / "grading" / "checks.py"
