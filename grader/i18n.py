@@ -145,11 +145,18 @@ def as_message(value: Message | str) -> Message:
 
 
 class Explained(Exception):
-    """An exception whose message is a :class:`Message` (``.message``); ``str()`` gives its English."""
+    """An exception whose message is a :class:`Message` (``.message``); ``str()`` gives its English.
+
+    The English is rendered only when asked for: raising one costs no formatting (Babel loads its
+    locale data on first use), so a watchdog thread that raises on its way to a kill is not slowed.
+    """
 
     def __init__(self, message: Message | str = ""):
         self.message = as_message(message)
-        super().__init__(str(self.message))
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def text(message: Message | str, language: str = SOURCE_LANGUAGE) -> str:

@@ -68,7 +68,6 @@ class DiskWatch:
         self.folder, self.limit_bytes, self.pgid = folder, limit_bytes, pgid
         self.max_entries = max_entries
         self.exceeded = False
-        self.reason = ""
         self.hidden: Message | None = None  # why the scratch could not be measured, when that is why it was killed
         self._stop = threading.Event()
         threading.Thread(target=self._poll, daemon=True).start()
@@ -78,17 +77,17 @@ class DiskWatch:
             try:
                 used, entries = folder_usage(self.folder, self.max_entries)
             except Unmeasurable as why:
-                self.hidden = why.message
-                self._kill(f"hid part of its scratch folder from the disk cap: {why}")
+                self.hidden = why.message  # set before the kill: whoever sees the process die reads it
+                self._kill()
                 return
             except OSError:
                 continue  # the scratch itself is being replaced or removed
             if used > self.limit_bytes or entries > self.max_entries:
-                self._kill(f"wrote more than {self.limit_bytes >> 20} MiB or {self.max_entries} files and folders")
+                self._kill()
                 return
 
-    def _kill(self, reason: str) -> None:
-        self.exceeded, self.reason = True, reason
+    def _kill(self) -> None:
+        self.exceeded = True
         try:
             os.killpg(self.pgid, signal.SIGKILL)
         except ProcessLookupError:
