@@ -35,7 +35,7 @@ from grader import gradebook, i18n, paths, results, staleness
 from grader.assignment import AssignmentError
 from grader.checks.run import ENDLESS_LOOP, GAVE_UP, MAX_MESSAGE, NOT_RUN, PROGRAM
 from grader.course import Course, as_course
-from grader.i18n import SOURCE_LANGUAGE, Message, MessageError, _, _n
+from grader.i18n import SOURCE_LANGUAGE, Message, _, _n, stored_message
 from grader.notebook.added import cell_phrases, clean_cells
 from grader.timestamps import SECRET_FILE, TIMESTAMP_FILE, parse_timestamp
 from grader.untrusted import read_regular_file
@@ -76,20 +76,6 @@ def say(message: Message | str, language: str, english: str = "") -> str:
         return results.clean_text(i18n.text(message, language))
     except Exception:  # a message read from a result file is untrusted: any failure shows its English
         return results.clean_text(english or str(getattr(message, "msgid", message)))
-
-
-def stored_message(document: dict, key: str = "message", language: str = "") -> Message | str:
-    """The message stored as ``key + "_i18n"`` in ``document``, else its English text ``key`` (an old result).
-
-    For an English reader (``language``), the English text as stored (:func:`grader.i18n.stored`).
-    """
-    english = document.get(key) if isinstance(document.get(key), str) else ""
-    if f"{key}_i18n" not in document or language == SOURCE_LANGUAGE:
-        return english
-    try:
-        return Message.from_json(document[f"{key}_i18n"])
-    except MessageError:
-        return english
 
 
 def title_text(title: str, language: str) -> str:

@@ -164,20 +164,25 @@ def text(message: Message | str, language: str = SOURCE_LANGUAGE) -> str:
     return message.render(language) if isinstance(message, Message) else str(message)
 
 
-def stored(document: dict, key: str = "message", language: str = SOURCE_LANGUAGE) -> str:
-    """The text of ``document[key]`` in ``language``: its stored message (``key + "_i18n"``), else the text.
+def stored_message(document: dict, key: str = "message", language: str = "") -> Message | str:
+    """The message stored as ``key + "_i18n"`` in ``document``, else its English text ``key``.
 
     Results keep both: the English text under ``key`` (for CSVs, TAs and old readers) and the message
-    under ``key_i18n``; an unreadable stored message falls back to the English text.
+    under ``key_i18n``. An old result, an unreadable stored message or an English reader (``language``)
+    gets the English text as stored.
     """
-    english = str(document.get(key, ""))
-    stored_message = document.get(f"{key}_i18n")
-    if stored_message is None or language == SOURCE_LANGUAGE:
+    english = document.get(key) if isinstance(document.get(key), str) else ""
+    if f"{key}_i18n" not in document or language == SOURCE_LANGUAGE:
         return english
     try:
-        return Message.from_json(stored_message).render(language)
+        return Message.from_json(document[f"{key}_i18n"])
     except MessageError:
         return english
+
+
+def stored(document: dict, key: str = "message", language: str = SOURCE_LANGUAGE) -> str:
+    """The text of ``document[key]`` in ``language`` (see :func:`stored_message`)."""
+    return text(stored_message(document, key, language), language)
 
 
 def choose_language(*candidates: Any) -> str:

@@ -27,8 +27,8 @@ from babel.numbers import format_decimal, format_percent
 
 from grader import gradebook, i18n, results, staleness
 from grader.course import Course, as_course
-from grader.feedback import duration_text, say, stored_message, template_functions, title_text
-from grader.i18n import SOURCE_LANGUAGE, Message, _
+from grader.feedback import duration_text, say, template_functions, title_text
+from grader.i18n import SOURCE_LANGUAGE, Message, _, stored_message
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined)

@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import sys
 from pathlib import Path
 
 from grader.errors import UserError
 from grader.i18n import LANGUAGES, SOURCE_LANGUAGE, Explained, Message, _, text
+from grader.sandbox.process import BLOCKED_IMPORT, CELL_LINE
 from grader.validate import Validation, find_release, notebook_language, shown_message, validate
 
 INDENT = " " * 16
-#: Where the runner says a test failed (``cell ID, line N``), and the refusal of a module the grader hides.
-CELL_LINE = re.compile(r"cell ([\w.-]+), line ([0-9]{1,6})")
-BLOCKED = re.compile(r"(\w+) is not available in this assignment: implement it with numpy "
-                     r"\(the grader hides this library from submissions\)")
 
 
 def add_arguments(parser) -> None:
@@ -89,7 +85,7 @@ def _where(where: str) -> Message | str:
 
 def _message(error: str, message: str) -> Message | str:
     """A cell's error message as it is, but for the grader's refusal of a hidden module (a message of ours)."""
-    blocked = BLOCKED.fullmatch(message)
+    blocked = BLOCKED_IMPORT.fullmatch(message)
     if error in ("ImportError", "ModuleNotFoundError") and blocked:
         return _("{module} is not available in this assignment: implement it with numpy (the grader hides this "
                  "library from submissions)", module=blocked.group(1))
