@@ -73,16 +73,10 @@ class Assignment:
         """The languages the source notebook has prose in (its editions), the source language first."""
         return languages_of(self.source)
 
+    @functools.lru_cache(maxsize=None)
     def edition(self, language: str) -> nbformat.NotebookNode:
-        """The source notebook as its ``language`` edition (see :mod:`grader.notebook.editions`), built once per
-        object, like :attr:`source`: a new ``Assignment.find`` reads the files again."""
-        if language not in self._editions:
-            self._editions[language] = edition(self.source, language)
-        return self._editions[language]
-
-    @functools.cached_property
-    def _editions(self) -> dict[str, nbformat.NotebookNode]:
-        return {}
+        """The source notebook as its ``language`` edition (see :mod:`grader.notebook.editions`)."""
+        return edition(self.source, language)
 
     @functools.cached_property
     def config(self) -> AssignmentConfig:
