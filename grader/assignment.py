@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.util
+import threading
 from pathlib import Path
 
 import nbformat
@@ -17,6 +18,9 @@ from grader.i18n import SOURCE_LANGUAGE
 from grader.notebook.cells import grade_id, is_graded, is_solution, points
 from grader.notebook.editions import edition, languages_of
 from grader.notebook.variants import Variant, read_variants
+
+
+_EDITION_LOCK = threading.Lock()
 
 
 class AssignmentError(UserError):
@@ -75,8 +79,12 @@ class Assignment:
 
     @functools.lru_cache(maxsize=None)
     def edition(self, language: str) -> nbformat.NotebookNode:
-        """The source notebook as its ``language`` edition (see :mod:`grader.notebook.editions`)."""
-        return edition(self.source, language)
+        """The source notebook as its ``language`` edition (see :mod:`grader.notebook.editions`).
+
+        Built under a lock: grading threads would otherwise run ast.parse at once, which CPython 3.11's
+        AST constructor does not survive (SystemError: AST constructor recursion depth mismatch)."""
+        with _EDITION_LOCK:
+            return edition(self.source, language)
 
     @functools.cached_property
     def config(self) -> AssignmentConfig:
