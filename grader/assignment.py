@@ -19,7 +19,6 @@ from grader.notebook.cells import grade_id, is_graded, is_solution, points
 from grader.notebook.editions import edition, languages_of
 from grader.notebook.variants import Variant, read_variants
 
-
 _EDITION_LOCK = threading.Lock()
 
 
